@@ -1,0 +1,22 @@
+/*
+ * ew_escape: escaping for every output format. Each function appends the
+ * escaped form of a NUL-terminated string to a buffer. NULL is treated as "".
+ */
+#ifndef EW_ESCAPE_H
+#define EW_ESCAPE_H
+
+#include "ew_buf.h"
+
+/* HTML text and attribute values: & < > " ' become entities; control
+ * characters other than tab become U+FFFD. */
+void ew_escape_html(ew_buf *b, const char *s);
+
+/* A JSON string with its quotes. Invalid UTF-8 becomes U+FFFD so that the
+ * document stays valid whatever bytes a file name holds. */
+void ew_escape_json(ew_buf *b, const char *s);
+
+/* A value for a "Key: value" line of ?auto: CR, LF and other control
+ * characters become spaces so one value never spans two lines. */
+void ew_escape_line(ew_buf *b, const char *s);
+
+#endif

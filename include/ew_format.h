@@ -1,0 +1,58 @@
+/*
+ * ew_format: the status page renderers. They read an ew_snapshot (and, for
+ * ?auto, an ew_server_stats filled in by the module) and append to an ew_buf.
+ * They never see a request_rec, so the unit tests check their exact output.
+ */
+#ifndef EW_FORMAT_H
+#define EW_FORMAT_H
+
+#include <stdint.h>
+
+#include "ew_buf.h"
+#include "ew_store.h"
+
+/* Server-wide figures read from httpd's scoreboard by the module. Strings
+ * are already formatted; every pointer may be NULL (printed as ""). */
+typedef struct ew_server_stats {
+    const char *server_version; /* ap_get_server_description() */
+    const char *server_mpm;
+    const char *server_built;
+    const char *current_time; /* in mod_status's format */
+    const char *restart_time;
+    int config_generation;
+    int mpm_generation;
+    uint32_t uptime_s; /* since the last restart, as mod_status reports it */
+    double load1, load5, load15;
+    double cpu_user, cpu_system, cpu_children_user, cpu_children_system;
+    double cpu_load; /* percent; the CPULoad line is printed only when > 0 */
+    int busy_workers, graceful_workers, idle_workers;
+    int is_async; /* event MPM: print the Processes..ConnsAsyncClosing block */
+    int processes, stopping;
+    int conns_total, conns_async_wait_io, conns_async_writing, conns_async_keep_alive,
+        conns_async_closing;
+    const char *scoreboard; /* one character per worker slot */
+} ew_server_stats;
+
+/* How many files and recent failures the HTML page lists. */
+#define EW_HTML_TOP_FILES 50
+#define EW_HTML_RECENT 50
+
+/* "2026-11-24T14:29:22.123456Z" (27 chars + NUL). */
+#define EW_ISO_TIME_LEN 28
+void ew_format_iso_time(char out[EW_ISO_TIME_LEN], int64_t time_us);
+
+/* mod_status ?auto format: mod_status 2.4's keys in its order, then
+ * errwatch's own "Errors*" lines. */
+void ew_format_auto(ew_buf *b, const ew_server_stats *server, const ew_snapshot *snap);
+
+/* Only errwatch's own "Key: value" lines of ?auto (also used by the
+ * mod_status hook). */
+void ew_format_auto_errors(ew_buf *b, const ew_snapshot *snap);
+
+/* The ?json document. */
+void ew_format_json(ew_buf *b, const ew_snapshot *snap);
+
+/* The HTML page for people. */
+void ew_format_html(ew_buf *b, const ew_snapshot *snap);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * ew_store: the shared-memory store of mod_errwatch.
+ *
+ * Plain C over APR and POSIX threads; never includes httpd.h. The store is
+ * written against (void *base, size_t len) so that the module places it in an
+ * anonymous shared-memory segment and the unit tests place it in malloc'd
+ * memory. The segment layout is drawn in src/store.c.
+ *
+ * Concurrency contract:
+ * - ew_store_count_response() and ew_store_add_traffic() use atomics only;
+ *   they are the hot path of every request and never take a lock.
+ * - ew_store_record_failure() and ew_store_snapshot() take one robust,
+ *   process-shared mutex that lives in the segment. A holder that dies (even
+ *   by SIGKILL) hands the lock to the next caller, which repairs the
+ *   structure it may have left half-written.
+ */
+#ifndef EW_STORE_H
+#define EW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <apr_pools.h>
+
+/* Field sizes in bytes, including the terminating NUL. Longer values are
+ * truncated at a UTF-8 character boundary. */
+#define EW_METHOD_MAX 16
+#define EW_URI_MAX 512
+#define EW_VHOST_MAX 128
+#define EW_HANDLER_MAX 64
+#define EW_FILE_MAX 512
+#define EW_MESSAGE_MAX 512
+
+/* Per-code counters cover 500..599. */
+#define EW_CODE_FIRST 500
+#define EW_CODE_COUNT 100
+
+/* Request classes: index 1..5 are 1xx..5xx, 0 is anything else. */
+#define EW_CLASS_OTHER 0
+#define EW_CLASS_COUNT 6
+
+/* Limits accepted for the two table sizes (directive values). */
+#define EW_FILES_MIN 1
+#define EW_FILES_MAX 1000000
+#define EW_RECENT_MIN 1
+#define EW_RECENT_MAX 100000
+#define EW_FILES_DEFAULT 1024
+#define EW_RECENT_DEFAULT 256
+
+/* One failing client response. */
+typedef struct ew_failure {
+    int64_t time_us;     /* when the request arrived, microseconds since the epoch */
+    int64_t duration_us; /* from arrival until the response started */
+    int32_t pid;         /* the child process that served it */
+    uint16_t status;     /* final status sent to the client */
+    char method[EW_METHOD_MAX];
+    char uri[EW_URI_MAX]; /* path as the client sent it, query left out by default */
+    char vhost[EW_VHOST_MAX];
+    char handler[EW_HANDLER_MAX];
+    char file[EW_FILE_MAX];       /* script path of the attributed request */
+    char message[EW_MESSAGE_MAX]; /* the request's most severe error-log line */
+} ew_failure;
+
+/* Aggregate per failing file. */
+typedef struct ew_file_stat {
+    uint64_t count;
+    int64_t first_seen_us;
+    int64_t last_seen_us;
+    uint16_t last_status;
+    char file[EW_FILE_MAX];
+    char handler[EW_HANDLER_MAX]; /* handler of the latest failure */
+    char message[EW_MESSAGE_MAX]; /* latest non-empty message */
+} ew_file_stat;
+
+/* A consistent copy of the store, taken under the lock and owned by a pool. */
+typedef struct ew_snapshot {
+    int64_t since_us; /* when counting started (survives restarts) */
+    int64_t taken_us; /* when this snapshot was taken */
+    uint64_t requests_total;
+    uint64_t requests_by_class[EW_CLASS_COUNT];
+    uint64_t errors_by_code[EW_CODE_COUNT]; /* index = status - 500 */
+    uint64_t bytes_sent;
+    uint64_t duration_us_total;
+    uint64_t failures_recorded; /* failures that reached the table and ring */
+    uint64_t files_evicted;
+    uint64_t lock_recoveries; /* times a dead holder's lock was taken over */
+    uint32_t files_capacity;
+    uint32_t files_len;
+    ew_file_stat *files; /* sorted: count descending, then most recent first */
+    uint32_t recent_capacity;
+    uint32_t recent_len;
+    ew_failure *recent; /* newest first */
+} ew_snapshot;
+
+typedef struct ew_store ew_store;
+
+/* Bytes needed for a store with these capacities, or 0 if out of range. */
+size_t ew_store_size(uint32_t files, uint32_t recent);
+
+/* Formats a fresh store in [base, base+len). Returns NULL if len is too small,
+ * base is misaligned or a capacity is out of range. */
+ew_store *ew_store_init(void *base, size_t len, uint32_t files, uint32_t recent, int64_t now_us);
+
+/* Re-opens a store that ew_store_init formatted (e.g. after a restart).
+ * Returns NULL if the memory does not hold a store of this version. */
+ew_store *ew_store_attach(void *base, size_t len);
+
+uint32_t ew_store_files_capacity(const ew_store *st);
+uint32_t ew_store_recent_capacity(const ew_store *st);
+
+/* Carries counters, the file table and the ring from an old store into a new
+ * one with other capacities, so counters never go backwards across a
+ * restart that resizes the store. */
+void ew_store_migrate(ew_store *to, ew_store *from);
+
+/* Hot path, lock-free: one response with this final status. */
+void ew_store_count_response(ew_store *st, int status);
+
+/* Hot path, lock-free: bytes and time spent serving one response. */
+void ew_store_add_traffic(ew_store *st, uint64_t bytes, uint64_t duration_us);
+
+/* Error path: adds a failure to the file table and the ring. Returns 0, or
+ * an errno value if the lock could not be taken. */
+int ew_store_record_failure(ew_store *st, const ew_failure *failure);
+
+/* Copies the store into pool memory. Returns 0 or an errno value. */
+int ew_store_snapshot(ew_store *st, apr_pool_t *pool, ew_snapshot *out);
+
+/* Copies src into a field of dst_size bytes, truncating at a UTF-8 character
+ * boundary; NULL becomes "". */
+void ew_copy_field(char *dst, size_t dst_size, const char *src);
+
+/* Class index (see EW_CLASS_*) of an HTTP status. */
+int ew_status_class(int status);
+
+#ifdef EW_STORE_TESTING
+/* Test hook: take the lock and return without releasing it, so a test can
+ * kill the process while it holds the lock mid-update. */
+void ew_store_test_lock_and_mark_busy(ew_store *st, uint32_t file_slot);
+#endif
+
+#endif

@@ -1,0 +1,19 @@
+/* Runs every unit suite; the runner prints Check's summary line. */
+#include <stdlib.h>
+
+#include <apr_general.h>
+
+#include "unit.h"
+
+int main(void)
+{
+    apr_initialize();
+    SRunner *runner = srunner_create(store_suite());
+    srunner_add_suite(runner, escape_suite());
+    srunner_add_suite(runner, format_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    apr_terminate();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
