@@ -1,0 +1,185 @@
+/*
+ * The HTML status page for people: a summary, requests per class and per 5xx
+ * status, the top failing files and the most recent failures. No JavaScript;
+ * every string from the snapshot goes through ew_escape_html().
+ */
+#include "ew_escape.h"
+#include "ew_format.h"
+
+static const char ew_html_head[] =
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
+    "<title>mod_errwatch</title>\n"
+    "<style>\n"
+    "body{font-family:sans-serif;margin:1em 2em;color:#222}\n"
+    "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
+    "th,td{border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top}\n"
+    "th{background:#eee}\n"
+    "td.n{text-align:right}\n"
+    ".mono{font-family:monospace;word-break:break-all}\n"
+    ".msg{max-width:40em;word-break:break-word}\n"
+    "</style>\n"
+    "</head>\n"
+    "<body>\n"
+    "<h1>mod_errwatch</h1>\n";
+
+static void ew_html_time(ew_buf *b, int64_t time_us)
+{
+    char iso[EW_ISO_TIME_LEN];
+    ew_format_iso_time(iso, time_us);
+    ew_escape_html(b, iso);
+}
+
+/* A table cell holding an escaped string, with an optional class. */
+static void ew_html_td(ew_buf *b, const char *cls, const char *s)
+{
+    if (cls != NULL) {
+        ew_buf_printf(b, "<td class=\"%s\">", cls);
+    } else {
+        ew_buf_puts(b, "<td>");
+    }
+    ew_escape_html(b, s);
+    ew_buf_puts(b, "</td>");
+}
+
+static void ew_html_td_u(ew_buf *b, uint64_t n)
+{
+    ew_buf_printf(b, "<td class=\"n\">%llu</td>", (unsigned long long)n);
+}
+
+static void ew_html_summary(ew_buf *b, const ew_snapshot *snap)
+{
+    int64_t period_us = snap->taken_us - snap->since_us;
+    long long uptime_s = period_us > 0 ? (long long)(period_us / 1000000) : 0;
+
+    ew_buf_puts(b, "<table class=\"summary\">\n<tr><th>Counting since</th><td>");
+    ew_html_time(b, snap->since_us);
+    ew_buf_puts(b, "</td></tr>\n<tr><th>Now</th><td>");
+    ew_html_time(b, snap->taken_us);
+    ew_buf_printf(b, "</td></tr>\n<tr><th>Uptime</th><td>%lld seconds</td></tr>\n", uptime_s);
+    ew_buf_printf(b, "<tr><th>Requests</th><td>%llu</td></tr>\n",
+                  (unsigned long long)snap->requests_total);
+    ew_buf_printf(b, "<tr><th>5xx responses</th><td>%llu</td></tr>\n",
+                  (unsigned long long)snap->requests_by_class[5]);
+    ew_buf_printf(b, "<tr><th>500 responses</th><td>%llu</td></tr>\n",
+                  (unsigned long long)snap->errors_by_code[0]);
+    ew_buf_printf(b,
+                  "<tr><th>Files tracked</th><td>%u of %u (%llu evicted)</td></tr>\n"
+                  "<tr><th>Failures recorded</th><td>%llu</td></tr>\n",
+                  (unsigned)snap->files_len, (unsigned)snap->files_capacity,
+                  (unsigned long long)snap->files_evicted,
+                  (unsigned long long)snap->failures_recorded);
+    ew_buf_puts(b, "</table>\n"
+                   "<p>Machine-readable: <a href=\"?json\">?json</a> "
+                   "<a href=\"?auto\">?auto</a></p>\n");
+}
+
+static void ew_html_counts(ew_buf *b, const ew_snapshot *snap)
+{
+    static const char *const names[EW_CLASS_COUNT] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+
+    ew_buf_puts(b, "<h2>Requests</h2>\n<table class=\"classes\">\n"
+                   "<tr><th>Class</th><th>Requests</th></tr>\n");
+    for (int c = 1; c <= EW_CLASS_COUNT; c++) {
+        int i = c % EW_CLASS_COUNT; /* 1xx..5xx, then other */
+        ew_buf_printf(b, "<tr><td>%s</td>", names[i]);
+        ew_html_td_u(b, snap->requests_by_class[i]);
+        ew_buf_puts(b, "</tr>\n");
+    }
+    ew_buf_puts(b, "</table>\n");
+
+    int any = 0;
+    for (int i = 0; i < EW_CODE_COUNT; i++) {
+        if (snap->errors_by_code[i] == 0) {
+            continue;
+        }
+        if (!any) {
+            ew_buf_puts(b, "<table class=\"codes\">\n<tr><th>Status</th><th>Responses</th></tr>\n");
+            any = 1;
+        }
+        ew_buf_printf(b, "<tr><td>%d</td>", EW_CODE_FIRST + i);
+        ew_html_td_u(b, snap->errors_by_code[i]);
+        ew_buf_puts(b, "</tr>\n");
+    }
+    if (any) {
+        ew_buf_puts(b, "</table>\n");
+    } else {
+        ew_buf_puts(b, "<p>No 5xx responses.</p>\n");
+    }
+}
+
+static void ew_html_files(ew_buf *b, const ew_snapshot *snap)
+{
+    ew_buf_puts(b, "<h2>Top failing files</h2>\n");
+    if (snap->files_len == 0) {
+        ew_buf_puts(b, "<p>No failures recorded.</p>\n");
+        return;
+    }
+    uint32_t n = snap->files_len < EW_HTML_TOP_FILES ? snap->files_len : EW_HTML_TOP_FILES;
+    if (n < snap->files_len) {
+        ew_buf_printf(b, "<p>Showing %u of %u files.</p>\n", (unsigned)n,
+                      (unsigned)snap->files_len);
+    }
+    ew_buf_puts(b, "<table class=\"files\">\n<tr><th>File</th><th>Handler</th><th>Count</th>"
+                   "<th>Last status</th><th>First seen</th><th>Last seen</th>"
+                   "<th>Last message</th></tr>\n");
+    for (uint32_t i = 0; i < n; i++) {
+        const ew_file_stat *f = &snap->files[i];
+        ew_buf_puts(b, "<tr>");
+        ew_html_td(b, "mono", f->file);
+        ew_html_td(b, NULL, f->handler);
+        ew_html_td_u(b, f->count);
+        ew_buf_printf(b, "<td>%u</td><td>", (unsigned)f->last_status);
+        ew_html_time(b, f->first_seen_us);
+        ew_buf_puts(b, "</td><td>");
+        ew_html_time(b, f->last_seen_us);
+        ew_buf_puts(b, "</td>");
+        ew_html_td(b, "msg", f->message);
+        ew_buf_puts(b, "</tr>\n");
+    }
+    ew_buf_puts(b, "</table>\n");
+}
+
+static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
+{
+    ew_buf_puts(b, "<h2>Recent failures</h2>\n");
+    if (snap->recent_len == 0) {
+        ew_buf_puts(b, "<p>No failures recorded.</p>\n");
+        return;
+    }
+    uint32_t n = snap->recent_len < EW_HTML_RECENT ? snap->recent_len : EW_HTML_RECENT;
+    if (n < snap->recent_len) {
+        ew_buf_printf(b, "<p>Showing the latest %u of %u.</p>\n", (unsigned)n,
+                      (unsigned)snap->recent_len);
+    }
+    ew_buf_puts(b, "<table class=\"recent\">\n<tr><th>Time</th><th>Status</th><th>Method</th>"
+                   "<th>URI</th><th>Virtual host</th><th>File</th><th>Handler</th>"
+                   "<th>PID</th><th>Message</th></tr>\n");
+    for (uint32_t i = 0; i < n; i++) {
+        const ew_failure *f = &snap->recent[i];
+        ew_buf_puts(b, "<tr><td>");
+        ew_html_time(b, f->time_us);
+        ew_buf_printf(b, "</td><td>%u</td>", (unsigned)f->status);
+        ew_html_td(b, NULL, f->method);
+        ew_html_td(b, "mono", f->uri);
+        ew_html_td(b, NULL, f->vhost);
+        ew_html_td(b, "mono", f->file);
+        ew_html_td(b, NULL, f->handler);
+        ew_buf_printf(b, "<td>%lld</td>", (long long)f->pid);
+        ew_html_td(b, "msg", f->message);
+        ew_buf_puts(b, "</tr>\n");
+    }
+    ew_buf_puts(b, "</table>\n");
+}
+
+void ew_format_html(ew_buf *b, const ew_snapshot *snap)
+{
+    ew_buf_puts(b, ew_html_head);
+    ew_html_summary(b, snap);
+    ew_html_counts(b, snap);
+    ew_html_files(b, snap);
+    ew_html_recent(b, snap);
+    ew_buf_puts(b, "</body>\n</html>\n");
+}

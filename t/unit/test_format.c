@@ -1,0 +1,671 @@
+/* Unit tests for the status page renderers and ew_format_iso_time. Every
+ * expected document below is written out by hand from the format's rules. */
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_pools.h>
+
+#include "ew_buf.h"
+#include "ew_format.h"
+#include "unit.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+    pool = NULL;
+}
+
+/* Copies s into a fixed-size snapshot field (the store's job in real use). */
+static void set_field(char *dst, size_t size, const char *s)
+{
+    size_t n = strlen(s);
+    ck_assert_uint_lt(n, size);
+    memcpy(dst, s, n + 1);
+}
+#define SET(field, s) set_field((field), sizeof(field), (s))
+
+static size_t count_occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    size_t len = strlen(needle);
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + len, needle)) {
+        n++;
+    }
+    return n;
+}
+
+/* ---- ew_format_iso_time ---- */
+
+static void check_iso(int64_t us, const char *expected)
+{
+    char out[EW_ISO_TIME_LEN];
+    memset(out, '#', sizeof(out));
+    ew_format_iso_time(out, us);
+    ck_assert_str_eq(out, expected);
+}
+
+START_TEST(iso_time_values)
+{
+    check_iso(0, "1970-01-01T00:00:00.000000Z");
+    check_iso(1, "1970-01-01T00:00:00.000001Z");
+    check_iso(1700000000123456LL, "2023-11-14T22:13:20.123456Z");
+    check_iso(951782400000000LL, "2000-02-29T00:00:00.000000Z");
+    check_iso(951868799999999LL, "2000-02-29T23:59:59.999999Z");
+    /* Before the epoch: floor, not truncation toward zero. */
+    check_iso(-1, "1969-12-31T23:59:59.999999Z");
+    check_iso(-1000000, "1969-12-31T23:59:59.000000Z");
+    check_iso(-1500000, "1969-12-31T23:59:58.500000Z");
+    /* Out of the four-digit-year range: clamped. */
+    check_iso(INT64_MAX, "9999-12-31T23:59:59.999999Z");
+    check_iso(INT64_MIN, "0000-01-01T00:00:00.000000Z");
+}
+END_TEST
+
+/* ---- ?auto ---- */
+
+static void fill_stats(ew_server_stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->server_version = "Apache/2.4.62 (Debian)";
+    s->server_mpm = "prefork";
+    s->server_built = "2024-10-04T15:21:08";
+    s->current_time = "Monday, 24-Nov-2025 14:29:22 UTC";
+    s->restart_time = "Monday, 24-Nov-2025 13:00:00 UTC";
+    s->config_generation = 1;
+    s->mpm_generation = 0;
+    s->uptime_s = 93665; /* 1 day, 2 hours, 1 minute, 5 seconds */
+    s->load1 = 0.5;
+    s->load5 = 0.75;
+    s->load15 = 1.0;
+    s->cpu_user = 1.5;
+    s->cpu_system = 0.25;
+    s->cpu_children_user = 0;
+    s->cpu_children_system = 0;
+    s->cpu_load = 0;
+    s->busy_workers = 1;
+    s->graceful_workers = 0;
+    s->idle_workers = 4;
+    s->scoreboard = "W____.....";
+}
+
+static void fill_auto_snapshot(ew_snapshot *snap)
+{
+    memset(snap, 0, sizeof(*snap));
+    snap->since_us = 1700000000000000LL;
+    snap->taken_us = 1700000010000000LL; /* 10 s later */
+    snap->requests_total = 40;
+    snap->requests_by_class[2] = 30;
+    snap->requests_by_class[4] = 4;
+    snap->requests_by_class[5] = 6;
+    snap->errors_by_code[0] = 3;             /* 500 */
+    snap->errors_by_code[3] = 2;             /* 503 */
+    snap->errors_by_code[4] = 1;             /* 504 */
+    snap->bytes_sent = 102400 + 500;         /* 100 kB, the rest is dropped */
+    snap->duration_us_total = 2000000 + 999; /* 2000 ms, the rest is dropped */
+    snap->files_len = 2;
+    snap->files_evicted = 7;
+}
+
+static const char auto_errors_expected[] = "Errors500: 3\n"
+                                           "Errors5xx: 6\n"
+                                           "Errors503: 2\n"
+                                           "Errors504: 1\n"
+                                           "ErrorFiles: 2\n"
+                                           "ErrorFilesEvicted: 7\n"
+                                           "ErrWatchUptime: 10\n";
+
+START_TEST(auto_full_prefork)
+{
+    ew_server_stats s;
+    ew_snapshot snap;
+    ew_buf b;
+    fill_stats(&s);
+    fill_auto_snapshot(&snap);
+    ew_buf_init(&b, pool, 64);
+    ew_format_auto(&b, &s, &snap);
+
+    /* Rates divide by errwatch's own period (10 s), not by Uptime. */
+    ck_assert_str_eq(b.data, "ServerVersion: Apache/2.4.62 (Debian)\n"
+                             "ServerMPM: prefork\n"
+                             "Server Built: 2024-10-04T15:21:08\n"
+                             "CurrentTime: Monday, 24-Nov-2025 14:29:22 UTC\n"
+                             "RestartTime: Monday, 24-Nov-2025 13:00:00 UTC\n"
+                             "ParentServerConfigGeneration: 1\n"
+                             "ParentServerMPMGeneration: 0\n"
+                             "ServerUptimeSeconds: 93665\n"
+                             "ServerUptime: 1 day 2 hours 1 minute 5 seconds\n"
+                             "Load1: 0.50\n"
+                             "Load5: 0.75\n"
+                             "Load15: 1.00\n"
+                             "Total Accesses: 40\n"
+                             "Total kBytes: 100\n"
+                             "Total Duration: 2000\n"
+                             "CPUUser: 1.5\n"
+                             "CPUSystem: 0.25\n"
+                             "CPUChildrenUser: 0\n"
+                             "CPUChildrenSystem: 0\n"
+                             "Uptime: 93665\n"
+                             "ReqPerSec: 4\n"
+                             "BytesPerSec: 10240\n"
+                             "BytesPerReq: 2560\n"
+                             "DurationPerReq: 50\n"
+                             "BusyWorkers: 1\n"
+                             "GracefulWorkers: 0\n"
+                             "IdleWorkers: 4\n"
+                             "Scoreboard: W____.....\n"
+                             "Errors500: 3\n"
+                             "Errors5xx: 6\n"
+                             "Errors503: 2\n"
+                             "Errors504: 1\n"
+                             "ErrorFiles: 2\n"
+                             "ErrorFilesEvicted: 7\n"
+                             "ErrWatchUptime: 10\n");
+}
+END_TEST
+
+START_TEST(auto_full_event)
+{
+    ew_server_stats s;
+    ew_snapshot snap;
+    ew_buf b;
+    fill_stats(&s);
+    s.server_mpm = "event";
+    s.uptime_s = 7322; /* 2 hours, 2 minutes, 2 seconds */
+    s.cpu_load = 12.5;
+    s.is_async = 1;
+    s.processes = 2;
+    s.stopping = 1;
+    s.conns_total = 5;
+    s.conns_async_wait_io = 1;
+    s.conns_async_writing = 3;
+    s.conns_async_keep_alive = 2;
+    s.conns_async_closing = 4;
+    s.busy_workers = 3;
+    s.graceful_workers = 2;
+    s.idle_workers = 47;
+    s.scoreboard = "_W_G";
+
+    /* Half a second of errwatch period and no requests: no rate lines. */
+    memset(&snap, 0, sizeof(snap));
+    snap.since_us = 1700000000000000LL;
+    snap.taken_us = 1700000000500000LL;
+
+    ew_buf_init(&b, pool, 0);
+    ew_format_auto(&b, &s, &snap);
+    ck_assert_str_eq(b.data, "ServerVersion: Apache/2.4.62 (Debian)\n"
+                             "ServerMPM: event\n"
+                             "Server Built: 2024-10-04T15:21:08\n"
+                             "CurrentTime: Monday, 24-Nov-2025 14:29:22 UTC\n"
+                             "RestartTime: Monday, 24-Nov-2025 13:00:00 UTC\n"
+                             "ParentServerConfigGeneration: 1\n"
+                             "ParentServerMPMGeneration: 0\n"
+                             "ServerUptimeSeconds: 7322\n"
+                             "ServerUptime: 2 hours 2 minutes 2 seconds\n"
+                             "Load1: 0.50\n"
+                             "Load5: 0.75\n"
+                             "Load15: 1.00\n"
+                             "Total Accesses: 0\n"
+                             "Total kBytes: 0\n"
+                             "Total Duration: 0\n"
+                             "CPUUser: 1.5\n"
+                             "CPUSystem: 0.25\n"
+                             "CPUChildrenUser: 0\n"
+                             "CPUChildrenSystem: 0\n"
+                             "CPULoad: 12.5\n"
+                             "Uptime: 7322\n"
+                             "BusyWorkers: 3\n"
+                             "GracefulWorkers: 2\n"
+                             "IdleWorkers: 47\n"
+                             "Processes: 2\n"
+                             "Stopping: 1\n"
+                             "ConnsTotal: 5\n"
+                             "ConnsAsyncWaitIO: 1\n"
+                             "ConnsAsyncWriting: 3\n"
+                             "ConnsAsyncKeepAlive: 2\n"
+                             "ConnsAsyncClosing: 4\n"
+                             "Scoreboard: _W_G\n"
+                             "Errors500: 0\n"
+                             "Errors5xx: 0\n"
+                             "ErrorFiles: 0\n"
+                             "ErrorFilesEvicted: 0\n"
+                             "ErrWatchUptime: 0\n");
+}
+END_TEST
+
+START_TEST(auto_rates_need_one_second)
+{
+    ew_server_stats s;
+    ew_snapshot snap;
+    ew_buf b;
+    fill_stats(&s);
+    fill_auto_snapshot(&snap);
+
+    /* 999999 us: requests exist, so per-request lines stay, rates go. */
+    snap.taken_us = snap.since_us + 999999;
+    ew_buf_init(&b, pool, 0);
+    ew_format_auto(&b, &s, &snap);
+    ck_assert_ptr_null(strstr(b.data, "ReqPerSec"));
+    ck_assert_ptr_null(strstr(b.data, "BytesPerSec"));
+    ck_assert_ptr_nonnull(strstr(b.data, "\nUptime: 93665\nBytesPerReq: 2560\n"
+                                         "DurationPerReq: 50\nBusyWorkers: 1\n"));
+    ck_assert_ptr_nonnull(strstr(b.data, "\nErrWatchUptime: 0\n"));
+
+    /* Exactly one second: 40 requests/s and 102400 bytes/s. */
+    snap.taken_us = snap.since_us + 1000000;
+    ew_buf_init(&b, pool, 0);
+    ew_format_auto(&b, &s, &snap);
+    ck_assert_ptr_nonnull(strstr(b.data, "\nUptime: 93665\nReqPerSec: 40\nBytesPerSec: 102400\n"
+                                         "BytesPerReq: 2560\n"));
+
+    /* A fractional rate in %g: 40 requests in 3 s. */
+    snap.taken_us = snap.since_us + 3000000;
+    ew_buf_init(&b, pool, 0);
+    ew_format_auto(&b, &s, &snap);
+    ck_assert_ptr_nonnull(strstr(b.data, "\nReqPerSec: 13.3333\nBytesPerSec: 34133.3\n"));
+}
+END_TEST
+
+START_TEST(auto_show_time)
+{
+    static const struct {
+        uint32_t secs;
+        const char *line;
+    } cases[] = {
+        {0, "\nServerUptime:\n"},
+        {1, "\nServerUptime: 1 second\n"},
+        {60, "\nServerUptime: 1 minute\n"},
+        {3600, "\nServerUptime: 1 hour\n"},
+        {86400, "\nServerUptime: 1 day\n"},
+        {2 * 86400 + 1, "\nServerUptime: 2 days 1 second\n"},
+        {3 * 3600 + 59 * 60, "\nServerUptime: 3 hours 59 minutes\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ew_server_stats s;
+        ew_snapshot snap;
+        ew_buf b;
+        fill_stats(&s);
+        s.uptime_s = cases[i].secs;
+        memset(&snap, 0, sizeof(snap));
+        ew_buf_init(&b, pool, 0);
+        ew_format_auto(&b, &s, &snap);
+        ck_assert_msg(strstr(b.data, cases[i].line) != NULL, "uptime %u: want %s in:\n%s",
+                      (unsigned)cases[i].secs, cases[i].line, b.data);
+    }
+}
+END_TEST
+
+START_TEST(auto_hostile_and_null_strings)
+{
+    ew_server_stats s;
+    ew_snapshot snap;
+    ew_buf b;
+    fill_stats(&s);
+    s.server_version = "Apache\r\nX-Evil: 1\nServerMPM: fake\x01\x7f";
+    s.server_mpm = NULL;
+    s.server_built = NULL;
+    s.current_time = NULL;
+    s.restart_time = NULL;
+    s.scoreboard = NULL;
+    memset(&snap, 0, sizeof(snap));
+    ew_buf_init(&b, pool, 0);
+    ew_format_auto(&b, &s, &snap);
+
+    ck_assert_int_eq(strncmp(b.data,
+                             "ServerVersion: Apache  X-Evil: 1 ServerMPM: fake  \n"
+                             "ServerMPM: \n"
+                             "Server Built: \n"
+                             "CurrentTime: \n"
+                             "RestartTime: \n"
+                             "ParentServerConfigGeneration: 1\n",
+                             strlen("ServerVersion: Apache  X-Evil: 1 ServerMPM: fake  \n"
+                                    "ServerMPM: \n"
+                                    "Server Built: \n"
+                                    "CurrentTime: \n"
+                                    "RestartTime: \n"
+                                    "ParentServerConfigGeneration: 1\n")),
+                     0);
+    ck_assert_ptr_null(strstr(b.data, "\nX-Evil"));
+    ck_assert_uint_eq(count_occurrences(b.data, "\nServerMPM: "), 1);
+    ck_assert_ptr_nonnull(strstr(b.data, "\nScoreboard: \nErrors500: 0\n"));
+}
+END_TEST
+
+START_TEST(auto_errors_only)
+{
+    ew_snapshot snap;
+    ew_buf b;
+    fill_auto_snapshot(&snap);
+    ew_buf_init(&b, pool, 0);
+    ew_format_auto_errors(&b, &snap);
+    ck_assert_str_eq(b.data, auto_errors_expected);
+
+    /* Every code from 501 to 599, ascending; 500 only on its own line. */
+    memset(&snap, 0, sizeof(snap));
+    snap.errors_by_code[99] = 1;  /* 599 */
+    snap.errors_by_code[1] = 2;   /* 501 */
+    snap.errors_by_code[50] = 12; /* 550 */
+    snap.requests_by_class[5] = 15;
+    snap.since_us = 5000000;
+    snap.taken_us = 4000000; /* clock went backwards: 0, not negative */
+    ew_buf_init(&b, pool, 0);
+    ew_format_auto_errors(&b, &snap);
+    ck_assert_str_eq(b.data, "Errors500: 0\n"
+                             "Errors5xx: 15\n"
+                             "Errors501: 2\n"
+                             "Errors550: 12\n"
+                             "Errors599: 1\n"
+                             "ErrorFiles: 0\n"
+                             "ErrorFilesEvicted: 0\n"
+                             "ErrWatchUptime: 0\n");
+}
+END_TEST
+
+/* ---- JSON ---- */
+
+/* A file name and a message full of characters each format must escape. */
+#define HOSTILE_FILE "/var/www/x<y>&\"z.php"
+#define HOSTILE_MESSAGE                                                                            \
+    "Fatal \"boom\" in C:\\x\n\tline\x01 caf\xC3\xA9 \xFF"                                         \
+    "!"
+#define HOSTILE_MESSAGE_JSON                                                                       \
+    "\"Fatal \\\"boom\\\" in C:\\\\x\\n\\tline\\u0001 caf\xC3\xA9 \\ufffd!\""
+
+static void fill_json_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_failure *fail)
+{
+    memset(snap, 0, sizeof(*snap));
+    memset(file, 0, sizeof(*file));
+    memset(fail, 0, sizeof(*fail));
+
+    snap->since_us = 1700000000000000LL;
+    snap->taken_us = 1700000065500000LL;
+    snap->requests_total = 12;
+    snap->requests_by_class[1] = 1;
+    snap->requests_by_class[2] = 5;
+    snap->requests_by_class[3] = 2;
+    snap->requests_by_class[4] = 1;
+    snap->requests_by_class[5] = 3;
+    snap->errors_by_code[2] = 1; /* 502 */
+    snap->errors_by_code[0] = 2; /* 500 */
+    snap->bytes_sent = 4096;
+    snap->duration_us_total = 123456;
+    snap->failures_recorded = 3;
+    snap->files_evicted = 0;
+    snap->lock_recoveries = 1;
+    snap->files_capacity = 1024;
+    snap->recent_capacity = 256;
+
+    file->count = 3;
+    file->first_seen_us = 1700000001000000LL;
+    file->last_seen_us = 1700000060250000LL;
+    file->last_status = 500;
+    SET(file->file, HOSTILE_FILE);
+    SET(file->handler, "application/x-httpd-php");
+    SET(file->message, HOSTILE_MESSAGE);
+    snap->files_len = 1;
+    snap->files = file;
+
+    fail->time_us = 1700000060250000LL;
+    fail->duration_us = 1500;
+    fail->pid = 4242;
+    fail->status = 500;
+    SET(fail->method, "GET");
+    SET(fail->uri, "/a\"b\\c</script>");
+    SET(fail->vhost, "example.test");
+    SET(fail->handler, "application/x-httpd-php");
+    SET(fail->file, HOSTILE_FILE);
+    SET(fail->message, HOSTILE_MESSAGE);
+    snap->recent_len = 1;
+    snap->recent = fail;
+}
+
+START_TEST(json_small_snapshot)
+{
+    ew_snapshot snap;
+    ew_file_stat file;
+    ew_failure fail;
+    ew_buf b;
+    fill_json_snapshot(&snap, &file, &fail);
+    ew_buf_init(&b, pool, 0);
+    ew_format_json(&b, &snap);
+
+    ck_assert_str_eq(
+        b.data,
+        "{\"since\":\"2023-11-14T22:13:20.000000Z\",\"since_us\":1700000000000000,"
+        "\"now\":\"2023-11-14T22:14:25.500000Z\",\"uptime_seconds\":65,\n"
+        "\"requests\":{\"total\":12,\"1xx\":1,\"2xx\":5,\"3xx\":2,\"4xx\":1,\"5xx\":3,"
+        "\"other\":0},\n"
+        "\"bytes_sent\":4096,\n"
+        "\"status\":{\"500\":2,\"502\":1},\n"
+        "\"store\":{\"files_capacity\":1024,\"files_tracked\":1,\"files_evicted\":0,"
+        "\"recent_capacity\":256,\"failures_recorded\":3,\"lock_recoveries\":1},\n"
+        "\"files\":[\n"
+        "{\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
+        "\"count\":3,\"last_status\":500,\"first_seen\":\"2023-11-14T22:13:21.000000Z\","
+        "\"last_seen\":\"2023-11-14T22:14:20.250000Z\",\"message\":" HOSTILE_MESSAGE_JSON "}\n"
+        "],\n"
+        "\"recent\":[\n"
+        "{\"time\":\"2023-11-14T22:14:20.250000Z\",\"time_us\":1700000060250000,\"status\":500,"
+        "\"method\":\"GET\",\"uri\":\"/a\\\"b\\\\c</script>\",\"vhost\":\"example.test\","
+        "\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
+        "\"pid\":4242,\"duration_us\":1500,\"message\":" HOSTILE_MESSAGE_JSON "}\n"
+        "]\n"
+        "}\n");
+}
+END_TEST
+
+START_TEST(json_empty_snapshot)
+{
+    ew_snapshot snap;
+    ew_buf b;
+    memset(&snap, 0, sizeof(snap));
+    ew_buf_init(&b, pool, 0);
+    ew_format_json(&b, &snap);
+    ck_assert_str_eq(b.data,
+                     "{\"since\":\"1970-01-01T00:00:00.000000Z\",\"since_us\":0,"
+                     "\"now\":\"1970-01-01T00:00:00.000000Z\",\"uptime_seconds\":0,\n"
+                     "\"requests\":{\"total\":0,\"1xx\":0,\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":0,"
+                     "\"other\":0},\n"
+                     "\"bytes_sent\":0,\n"
+                     "\"status\":{},\n"
+                     "\"store\":{\"files_capacity\":0,\"files_tracked\":0,\"files_evicted\":0,"
+                     "\"recent_capacity\":0,\"failures_recorded\":0,\"lock_recoveries\":0},\n"
+                     "\"files\":[],\n"
+                     "\"recent\":[]\n"
+                     "}\n");
+}
+END_TEST
+
+START_TEST(json_status_order_and_lists)
+{
+    ew_snapshot snap;
+    ew_file_stat files[2];
+    ew_failure recent[2];
+    ew_buf b;
+    memset(&snap, 0, sizeof(snap));
+    memset(files, 0, sizeof(files));
+    memset(recent, 0, sizeof(recent));
+
+    snap.errors_by_code[99] = 4; /* 599 */
+    snap.errors_by_code[0] = 1;  /* 500 */
+    snap.errors_by_code[50] = 3; /* 550 */
+    snap.errors_by_code[1] = 2;  /* 501 */
+    snap.requests_by_class[0] = 18446744073709551615ULL;
+
+    /* Snapshot order is kept, not re-sorted. */
+    SET(files[0].file, "/b.php");
+    files[0].count = 1;
+    SET(files[1].file, "/a.php");
+    files[1].count = 9;
+    snap.files = files;
+    snap.files_len = 2;
+    recent[0].time_us = -1;
+    recent[0].pid = -7;
+    recent[0].status = 503;
+    recent[1].time_us = 2;
+    recent[1].status = 500;
+    snap.recent = recent;
+    snap.recent_len = 2;
+
+    ew_buf_init(&b, pool, 0);
+    ew_format_json(&b, &snap);
+    ck_assert_ptr_nonnull(
+        strstr(b.data, "\n\"status\":{\"500\":1,\"501\":2,\"550\":3,\"599\":4},\n"));
+    ck_assert_ptr_nonnull(strstr(b.data, "\"other\":18446744073709551615},\n"));
+    ck_assert_ptr_nonnull(
+        strstr(b.data, "\n\"files\":[\n"
+                       "{\"file\":\"/b.php\",\"handler\":\"\",\"count\":1,\"last_status\":0,"
+                       "\"first_seen\":\"1970-01-01T00:00:00.000000Z\","
+                       "\"last_seen\":\"1970-01-01T00:00:00.000000Z\",\"message\":\"\"},\n"
+                       "{\"file\":\"/a.php\",\"handler\":\"\",\"count\":9,\"last_status\":0,"
+                       "\"first_seen\":\"1970-01-01T00:00:00.000000Z\","
+                       "\"last_seen\":\"1970-01-01T00:00:00.000000Z\",\"message\":\"\"}\n"
+                       "],\n"));
+    ck_assert_ptr_nonnull(
+        strstr(b.data, "\n\"recent\":[\n"
+                       "{\"time\":\"1969-12-31T23:59:59.999999Z\",\"time_us\":-1,\"status\":503,"
+                       "\"method\":\"\",\"uri\":\"\",\"vhost\":\"\",\"file\":\"\",\"handler\":\"\","
+                       "\"pid\":-7,\"duration_us\":0,\"message\":\"\"},\n"
+                       "{\"time\":\"1970-01-01T00:00:00.000002Z\",\"time_us\":2,\"status\":500,"
+                       "\"method\":\"\",\"uri\":\"\",\"vhost\":\"\",\"file\":\"\",\"handler\":\"\","
+                       "\"pid\":0,\"duration_us\":0,\"message\":\"\"}\n"
+                       "]\n}\n"));
+}
+END_TEST
+
+/* ---- HTML ---- */
+
+START_TEST(html_escapes_snapshot_strings)
+{
+    ew_snapshot snap;
+    ew_file_stat file;
+    ew_failure fail;
+    ew_buf b;
+    fill_json_snapshot(&snap, &file, &fail);
+    SET(fail.method, "<GET>");
+    SET(fail.vhost, "evil'host");
+    SET(fail.handler, "<script>alert(1)</script>");
+    ew_buf_init(&b, pool, 0);
+    ew_format_html(&b, &snap);
+
+    ck_assert_int_eq(strncmp(b.data, "<!DOCTYPE html>", 15), 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "<meta charset=\"utf-8\">"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>mod_errwatch</title>"));
+    ck_assert_ptr_nonnull(strstr(b.data, "href=\"?json\""));
+    ck_assert_ptr_nonnull(strstr(b.data, "href=\"?auto\""));
+    ck_assert_int_eq(strcmp(b.data + b.len - strlen("</html>\n"), "</html>\n"), 0);
+
+    /* File name: in the files table and the recent table. */
+    ck_assert_uint_eq(count_occurrences(b.data, "/var/www/x&lt;y&gt;&amp;&quot;z.php"), 2);
+    ck_assert_ptr_null(strstr(b.data, "x<y>&\"z.php"));
+    /* Message: quotes escaped, newline and \x01 replaced by U+FFFD. */
+    ck_assert_uint_eq(count_occurrences(b.data, "Fatal &quot;boom&quot; in C:\\x\xEF\xBF\xBD\tline"
+                                                "\xEF\xBF\xBD caf\xC3\xA9 \xFF!"),
+                      2);
+    ck_assert_ptr_nonnull(strstr(b.data, "&lt;GET&gt;"));
+    ck_assert_ptr_nonnull(strstr(b.data, "evil&#39;host"));
+    ck_assert_ptr_nonnull(strstr(b.data, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    ck_assert_ptr_nonnull(strstr(b.data, "/a&quot;b\\c&lt;/script&gt;"));
+    /* No markup from the snapshot, and no JavaScript at all. */
+    ck_assert_ptr_null(strstr(b.data, "<script"));
+    ck_assert_ptr_null(strstr(b.data, "<GET>"));
+    ck_assert_ptr_null(strstr(b.data, "No failures recorded."));
+    /* Times and counters. */
+    ck_assert_ptr_nonnull(strstr(b.data, "2023-11-14T22:14:20.250000Z"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<td>502</td>"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<td>4242</td>"));
+}
+END_TEST
+
+START_TEST(html_empty_state)
+{
+    ew_snapshot snap;
+    ew_buf b;
+    memset(&snap, 0, sizeof(snap));
+    ew_buf_init(&b, pool, 0);
+    ew_format_html(&b, &snap);
+    ck_assert_int_eq(strncmp(b.data, "<!DOCTYPE html>", 15), 0);
+    /* Once for files, once for recent failures. */
+    ck_assert_uint_eq(count_occurrences(b.data, "No failures recorded."), 2);
+    ck_assert_ptr_null(strstr(b.data, "<table class=\"files\">"));
+    ck_assert_ptr_null(strstr(b.data, "<table class=\"recent\">"));
+    ck_assert_ptr_null(strstr(b.data, "<script"));
+}
+END_TEST
+
+START_TEST(html_limits)
+{
+    enum { NFILES = EW_HTML_TOP_FILES + 1, NRECENT = EW_HTML_RECENT + 7 };
+    ew_snapshot snap;
+    ew_buf b;
+    ew_file_stat *files = apr_pcalloc(pool, NFILES * sizeof(*files));
+    ew_failure *recent = apr_pcalloc(pool, NRECENT * sizeof(*recent));
+    char name[64];
+
+    memset(&snap, 0, sizeof(snap));
+    for (int i = 0; i < NFILES; i++) {
+        snprintf(name, sizeof(name), "/srv/file-%04d.php", i);
+        SET(files[i].file, name);
+        files[i].count = (uint64_t)(NFILES - i);
+    }
+    for (int i = 0; i < NRECENT; i++) {
+        snprintf(name, sizeof(name), "/uri-%04d", i);
+        SET(recent[i].uri, name);
+    }
+    snap.files = files;
+    snap.files_len = NFILES;
+    snap.recent = recent;
+    snap.recent_len = NRECENT;
+
+    ew_buf_init(&b, pool, 0);
+    ew_format_html(&b, &snap);
+    ck_assert_uint_eq(count_occurrences(b.data, "/srv/file-"), EW_HTML_TOP_FILES);
+    ck_assert_ptr_nonnull(strstr(b.data, "/srv/file-0000.php"));
+    ck_assert_ptr_nonnull(strstr(b.data, "/srv/file-0049.php"));
+    ck_assert_ptr_null(strstr(b.data, "/srv/file-0050.php"));
+    ck_assert_uint_eq(count_occurrences(b.data, "/uri-"), EW_HTML_RECENT);
+    ck_assert_ptr_nonnull(strstr(b.data, "/uri-0049"));
+    ck_assert_ptr_null(strstr(b.data, "/uri-0050"));
+}
+END_TEST
+
+Suite *format_suite(void)
+{
+    Suite *s = suite_create("format");
+
+    TCase *tc = tcase_create("iso_time");
+    tcase_add_test(tc, iso_time_values);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("auto");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, auto_full_prefork);
+    tcase_add_test(tc, auto_full_event);
+    tcase_add_test(tc, auto_rates_need_one_second);
+    tcase_add_test(tc, auto_show_time);
+    tcase_add_test(tc, auto_hostile_and_null_strings);
+    tcase_add_test(tc, auto_errors_only);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("json");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, json_small_snapshot);
+    tcase_add_test(tc, json_empty_snapshot);
+    tcase_add_test(tc, json_status_order_and_lists);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("html");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, html_escapes_snapshot_strings);
+    tcase_add_test(tc, html_empty_state);
+    tcase_add_test(tc, html_limits);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
