@@ -1,0 +1,690 @@
+/*
+ * The shared-memory store: counters, a table of failing files and a ring of
+ * recent failures, all inside one segment.
+ *
+ * Segment layout (offsets from base; every part 64-byte aligned):
+ *
+ *   +--------------------------------------------+ 0
+ *   | struct ew_store (header)                   |
+ *   |   magic, version, capacities, offsets      |
+ *   |   since_us                                 |
+ *   |   atomic counters: requests by class,      |  <- hot path, lock-free
+ *   |     5xx by code, bytes, duration           |
+ *   |   pthread mutex (process-shared, robust)   |  <- error path and readers
+ *   |   lock-protected state: ring head, LRU     |
+ *   |     ends, files used, busy markers, stats  |
+ *   +--------------------------------------------+ files_off
+ *   | ew_file_slot[files_cap]                    |  file aggregates + LRU links
+ *   +--------------------------------------------+ index_off
+ *   | int32_t index[index_cap]                   |  open addressing, linear
+ *   |   (slot number or -1; index_cap = pow2     |  probing, backward-shift
+ *   |    >= 2 * files_cap)                       |  deletion
+ *   +--------------------------------------------+ ring_off
+ *   | ew_failure ring[recent_cap]                |  slot = seq % recent_cap
+ *   +--------------------------------------------+ total
+ *
+ * Only offsets are stored, never pointers, so the segment means the same
+ * thing at any address.
+ */
+#include "ew_store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
+#define EW_STORE_VERSION 1u
+#define EW_ALIGN 64u
+#define EW_NONE (-1)
+
+typedef struct ew_file_slot {
+    ew_file_stat stat;
+    uint64_t hash;
+    int32_t lru_prev; /* towards the most recently failed */
+    int32_t lru_next; /* towards the least recently failed */
+} ew_file_slot;
+
+struct ew_store {
+    uint32_t magic;
+    uint32_t version;
+    uint64_t total_len;
+    uint32_t files_cap;
+    uint32_t recent_cap;
+    uint32_t index_cap; /* power of two */
+    uint32_t reserved;
+    uint64_t files_off;
+    uint64_t index_off;
+    uint64_t ring_off;
+    int64_t since_us;
+
+    /* Hot path: written with relaxed atomics by every request. */
+    alignas(EW_ALIGN) _Atomic uint64_t requests_by_class[EW_CLASS_COUNT];
+    _Atomic uint64_t errors_by_code[EW_CODE_COUNT];
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t duration_us_total;
+    _Atomic uint64_t lock_recoveries;
+
+    /* Everything below is guarded by lock. */
+    alignas(EW_ALIGN) pthread_mutex_t lock;
+    uint64_t ring_seq; /* failures written to the ring so far */
+    uint64_t failures_recorded;
+    uint64_t files_evicted;
+    uint32_t files_used; /* slots handed out; they are never freed, only reused */
+    int32_t lru_head;    /* most recently failed */
+    int32_t lru_tail;    /* eviction candidate */
+    int32_t busy_file;   /* slot being rewritten, or EW_NONE */
+    int64_t busy_ring;   /* ring sequence being written, or EW_NONE */
+};
+
+static size_t align_up(size_t n)
+{
+    return (n + EW_ALIGN - 1) & ~(size_t)(EW_ALIGN - 1);
+}
+
+static uint32_t index_capacity(uint32_t files)
+{
+    uint32_t cap = 2;
+    while (cap < 2u * files) {
+        cap <<= 1;
+    }
+    return cap;
+}
+
+static int capacities_valid(uint32_t files, uint32_t recent)
+{
+    return files >= EW_FILES_MIN && files <= EW_FILES_MAX && recent >= EW_RECENT_MIN &&
+           recent <= EW_RECENT_MAX;
+}
+
+typedef struct layout {
+    size_t files_off, index_off, ring_off, total;
+} layout;
+
+static layout compute_layout(uint32_t files, uint32_t recent)
+{
+    layout l;
+    l.files_off = align_up(sizeof(struct ew_store));
+    l.index_off = align_up(l.files_off + (size_t)files * sizeof(ew_file_slot));
+    l.ring_off = align_up(l.index_off + (size_t)index_capacity(files) * sizeof(int32_t));
+    l.total = align_up(l.ring_off + (size_t)recent * sizeof(ew_failure));
+    return l;
+}
+
+size_t ew_store_size(uint32_t files, uint32_t recent)
+{
+    if (!capacities_valid(files, recent)) {
+        return 0;
+    }
+    return compute_layout(files, recent).total;
+}
+
+static ew_file_slot *file_slots(ew_store *st)
+{
+    return (ew_file_slot *)(void *)((char *)st + st->files_off);
+}
+
+static int32_t *index_table(ew_store *st)
+{
+    return (int32_t *)(void *)((char *)st + st->index_off);
+}
+
+static ew_failure *ring_slots(ew_store *st)
+{
+    return (ew_failure *)(void *)((char *)st + st->ring_off);
+}
+
+static int init_mutex(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t attr;
+    int rc = pthread_mutexattr_init(&attr);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    if (rc == 0) {
+        rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    }
+    if (rc == 0) {
+        rc = pthread_mutex_init(m, &attr);
+    }
+    pthread_mutexattr_destroy(&attr);
+    return rc;
+}
+
+ew_store *ew_store_init(void *base, size_t len, uint32_t files, uint32_t recent, int64_t now_us)
+{
+    if (base == NULL || ((uintptr_t)base % EW_ALIGN) != 0 || !capacities_valid(files, recent)) {
+        return NULL;
+    }
+    layout l = compute_layout(files, recent);
+    if (len < l.total) {
+        return NULL;
+    }
+    memset(base, 0, l.total);
+    ew_store *st = base;
+    st->total_len = l.total;
+    st->files_cap = files;
+    st->recent_cap = recent;
+    st->index_cap = index_capacity(files);
+    st->files_off = l.files_off;
+    st->index_off = l.index_off;
+    st->ring_off = l.ring_off;
+    st->since_us = now_us;
+    st->lru_head = EW_NONE;
+    st->lru_tail = EW_NONE;
+    st->busy_file = EW_NONE;
+    st->busy_ring = EW_NONE;
+    int32_t *index = index_table(st);
+    for (uint32_t i = 0; i < st->index_cap; i++) {
+        index[i] = EW_NONE;
+    }
+    if (init_mutex(&st->lock) != 0) {
+        return NULL;
+    }
+    /* Written last: a store is valid only once fully formatted. */
+    st->version = EW_STORE_VERSION;
+    st->magic = EW_STORE_MAGIC;
+    return st;
+}
+
+ew_store *ew_store_attach(void *base, size_t len)
+{
+    if (base == NULL || len < sizeof(struct ew_store)) {
+        return NULL;
+    }
+    ew_store *st = base;
+    if (st->magic != EW_STORE_MAGIC || st->version != EW_STORE_VERSION || st->total_len > len ||
+        !capacities_valid(st->files_cap, st->recent_cap)) {
+        return NULL;
+    }
+    layout l = compute_layout(st->files_cap, st->recent_cap);
+    if (l.total != st->total_len || l.files_off != st->files_off || l.index_off != st->index_off ||
+        l.ring_off != st->ring_off) {
+        return NULL;
+    }
+    return st;
+}
+
+uint32_t ew_store_files_capacity(const ew_store *st)
+{
+    return st->files_cap;
+}
+
+uint32_t ew_store_recent_capacity(const ew_store *st)
+{
+    return st->recent_cap;
+}
+
+int ew_status_class(int status)
+{
+    if (status >= 100 && status <= 599) {
+        return status / 100;
+    }
+    return EW_CLASS_OTHER;
+}
+
+void ew_store_count_response(ew_store *st, int status)
+{
+    atomic_fetch_add_explicit(&st->requests_by_class[ew_status_class(status)], 1,
+                              memory_order_relaxed);
+    if (status >= EW_CODE_FIRST && status < EW_CODE_FIRST + EW_CODE_COUNT) {
+        atomic_fetch_add_explicit(&st->errors_by_code[status - EW_CODE_FIRST], 1,
+                                  memory_order_relaxed);
+    }
+}
+
+void ew_store_add_traffic(ew_store *st, uint64_t bytes, uint64_t duration_us)
+{
+    atomic_fetch_add_explicit(&st->bytes_sent, bytes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->duration_us_total, duration_us, memory_order_relaxed);
+}
+
+void ew_copy_field(char *dst, size_t dst_size, const char *src)
+{
+    if (dst_size == 0) {
+        return;
+    }
+    if (src == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+    size_t n = strnlen(src, dst_size);
+    if (n == dst_size) {
+        /* Truncate, then back off over UTF-8 continuation bytes so a
+         * multibyte character is never cut in half. */
+        n = dst_size - 1;
+        size_t keep = n;
+        while (keep > 0 && ((unsigned char)src[keep] & 0xC0u) == 0x80u) {
+            keep--;
+        }
+        if (keep > 0 || ((unsigned char)src[0] & 0xC0u) != 0x80u) {
+            n = keep;
+        }
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* FNV-1a: short strings, no need for anything stronger. */
+static uint64_t hash_string(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* ---- lock ---------------------------------------------------------------- */
+
+static void rebuild_after_crash(ew_store *st);
+
+static int store_lock(ew_store *st)
+{
+    int rc = pthread_mutex_lock(&st->lock);
+    if (rc == EOWNERDEAD) {
+        /* The previous holder died mid-update: repair, then mark the mutex
+         * usable again. */
+        rebuild_after_crash(st);
+        atomic_fetch_add_explicit(&st->lock_recoveries, 1, memory_order_relaxed);
+        rc = pthread_mutex_consistent(&st->lock);
+    }
+    return rc;
+}
+
+static void store_unlock(ew_store *st)
+{
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- file table: hash index ---------------------------------------------- */
+
+static uint32_t home_bucket(const ew_store *st, uint64_t hash)
+{
+    return (uint32_t)(hash & (st->index_cap - 1));
+}
+
+/* Returns the index position holding the slot for file, or the empty
+ * position where it would go. */
+static uint32_t index_find(ew_store *st, uint64_t hash, const char *file, int32_t *slot_out)
+{
+    int32_t *index = index_table(st);
+    ew_file_slot *slots = file_slots(st);
+    uint32_t mask = st->index_cap - 1;
+    uint32_t pos = home_bucket(st, hash);
+    for (;;) {
+        int32_t slot = index[pos];
+        if (slot == EW_NONE) {
+            *slot_out = EW_NONE;
+            return pos;
+        }
+        if (slots[slot].hash == hash && strcmp(slots[slot].stat.file, file) == 0) {
+            *slot_out = slot;
+            return pos;
+        }
+        pos = (pos + 1) & mask;
+    }
+}
+
+/* Backward-shift deletion keeps linear probing correct without tombstones. */
+static void index_remove_at(ew_store *st, uint32_t hole)
+{
+    int32_t *index = index_table(st);
+    ew_file_slot *slots = file_slots(st);
+    uint32_t mask = st->index_cap - 1;
+    uint32_t pos = (hole + 1) & mask;
+    while (index[pos] != EW_NONE) {
+        uint32_t home = home_bucket(st, slots[index[pos]].hash);
+        /* Move the entry into the hole unless its home lies cyclically in
+         * (hole, pos]. */
+        int in_range = (hole <= pos) ? (home > hole && home <= pos) : (home > hole || home <= pos);
+        if (!in_range) {
+            index[hole] = index[pos];
+            hole = pos;
+        }
+        pos = (pos + 1) & mask;
+    }
+    index[hole] = EW_NONE;
+}
+
+static void index_remove_slot(ew_store *st, int32_t slot)
+{
+    ew_file_slot *slots = file_slots(st);
+    int32_t found;
+    uint32_t pos = index_find(st, slots[slot].hash, slots[slot].stat.file, &found);
+    if (found == slot) {
+        index_remove_at(st, pos);
+    }
+}
+
+/* ---- file table: LRU list ------------------------------------------------- */
+
+static void lru_unlink(ew_store *st, int32_t slot)
+{
+    ew_file_slot *slots = file_slots(st);
+    ew_file_slot *s = &slots[slot];
+    if (s->lru_prev != EW_NONE) {
+        slots[s->lru_prev].lru_next = s->lru_next;
+    } else {
+        st->lru_head = s->lru_next;
+    }
+    if (s->lru_next != EW_NONE) {
+        slots[s->lru_next].lru_prev = s->lru_prev;
+    } else {
+        st->lru_tail = s->lru_prev;
+    }
+    s->lru_prev = s->lru_next = EW_NONE;
+}
+
+static void lru_push_front(ew_store *st, int32_t slot)
+{
+    ew_file_slot *slots = file_slots(st);
+    slots[slot].lru_prev = EW_NONE;
+    slots[slot].lru_next = st->lru_head;
+    if (st->lru_head != EW_NONE) {
+        slots[st->lru_head].lru_prev = slot;
+    } else {
+        st->lru_tail = slot;
+    }
+    st->lru_head = slot;
+}
+
+static int compare_last_seen_desc(const void *a, const void *b, void *ctx)
+{
+    const ew_file_slot *slots = ctx;
+    int64_t x = slots[*(const int32_t *)a].stat.last_seen_us;
+    int64_t y = slots[*(const int32_t *)b].stat.last_seen_us;
+    return (x < y) - (x > y);
+}
+
+/*
+ * After a holder died inside the lock, the index and the LRU links may be
+ * half-updated. Slot contents are trustworthy except the one marked busy, so
+ * drop that slot, compact the live slots to the front and rebuild the index
+ * and the LRU order (by last_seen) from them.
+ */
+static void rebuild_after_crash(ew_store *st)
+{
+    ew_file_slot *slots = file_slots(st);
+    int32_t *index = index_table(st);
+
+    if (st->busy_file != EW_NONE && (uint32_t)st->busy_file < st->files_used) {
+        slots[st->busy_file].stat.count = 0;
+    }
+    st->busy_file = EW_NONE;
+    if (st->busy_ring != EW_NONE) {
+        /* A zero status marks the ring entry as unusable. */
+        ring_slots(st)[(uint64_t)st->busy_ring % st->recent_cap].status = 0;
+        st->busy_ring = EW_NONE;
+    }
+
+    for (uint32_t i = 0; i < st->index_cap; i++) {
+        index[i] = EW_NONE;
+    }
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < st->files_used; i++) {
+        if (slots[i].stat.count == 0) {
+            continue;
+        }
+        if (live != i) {
+            slots[live] = slots[i];
+        }
+        ew_file_slot *s = &slots[live];
+        s->stat.file[EW_FILE_MAX - 1] = '\0';
+        s->hash = hash_string(s->stat.file);
+        int32_t found;
+        uint32_t pos = index_find(st, s->hash, s->stat.file, &found);
+        if (found != EW_NONE) {
+            continue; /* a duplicate left by a torn insert */
+        }
+        index[pos] = (int32_t)live;
+        live++;
+    }
+    st->files_used = live;
+
+    st->lru_head = st->lru_tail = EW_NONE;
+    int32_t *order = malloc((size_t)live * sizeof(int32_t) + 1);
+    if (order == NULL) {
+        for (uint32_t i = 0; i < live; i++) {
+            lru_push_front(st, (int32_t)i);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < live; i++) {
+        order[i] = (int32_t)i;
+    }
+    qsort_r(order, live, sizeof(int32_t), compare_last_seen_desc, slots);
+    for (uint32_t i = live; i > 0; i--) {
+        lru_push_front(st, order[i - 1]);
+    }
+    free(order);
+}
+
+/* A slot for a new file: a never-used one while there are any, otherwise
+ * the least recently failed file is evicted. */
+static int32_t take_slot(ew_store *st)
+{
+    if (st->files_used < st->files_cap) {
+        return (int32_t)st->files_used++;
+    }
+    int32_t victim = st->lru_tail;
+    index_remove_slot(st, victim);
+    lru_unlink(st, victim);
+    st->files_evicted++;
+    return victim;
+}
+
+static void update_file_table(ew_store *st, const ew_failure *f, const char *file)
+{
+    ew_file_slot *slots = file_slots(st);
+    uint64_t hash = hash_string(file);
+    int32_t slot;
+    uint32_t pos = index_find(st, hash, file, &slot);
+
+    if (slot == EW_NONE) {
+        slot = take_slot(st);
+        st->busy_file = slot;
+        /* Eviction may have shifted the index: find the position again. */
+        int32_t again;
+        pos = index_find(st, hash, file, &again);
+        ew_file_slot *s = &slots[slot];
+        memset(&s->stat, 0, sizeof(ew_file_stat));
+        ew_copy_field(s->stat.file, sizeof(s->stat.file), file);
+        s->hash = hash;
+        s->stat.first_seen_us = f->time_us;
+        index_table(st)[pos] = slot;
+    } else {
+        st->busy_file = slot;
+        lru_unlink(st, slot);
+    }
+
+    ew_file_slot *s = &slots[slot];
+    s->stat.count++;
+    if (f->time_us >= s->stat.last_seen_us) {
+        s->stat.last_seen_us = f->time_us;
+    }
+    s->stat.last_status = f->status;
+    ew_copy_field(s->stat.handler, sizeof(s->stat.handler), f->handler);
+    if (f->message[0] != '\0') {
+        ew_copy_field(s->stat.message, sizeof(s->stat.message), f->message);
+    }
+    lru_push_front(st, slot);
+    st->busy_file = EW_NONE;
+}
+
+static void append_ring(ew_store *st, const ew_failure *f)
+{
+    uint64_t seq = st->ring_seq;
+    st->busy_ring = (int64_t)seq;
+    ew_failure *dst = &ring_slots(st)[seq % st->recent_cap];
+    memcpy(dst, f, sizeof(*dst));
+    /* Callers may hand over unterminated fields: terminate every one. */
+    dst->method[EW_METHOD_MAX - 1] = '\0';
+    dst->uri[EW_URI_MAX - 1] = '\0';
+    dst->vhost[EW_VHOST_MAX - 1] = '\0';
+    dst->handler[EW_HANDLER_MAX - 1] = '\0';
+    dst->file[EW_FILE_MAX - 1] = '\0';
+    dst->message[EW_MESSAGE_MAX - 1] = '\0';
+    st->ring_seq = seq + 1;
+    st->busy_ring = EW_NONE;
+}
+
+int ew_store_record_failure(ew_store *st, const ew_failure *failure)
+{
+    char file[EW_FILE_MAX];
+    /* The table is keyed by file; a failure without one (e.g. a request
+     * that never mapped to the file system) is keyed by its URI. */
+    ew_copy_field(file, sizeof(file), failure->file[0] != '\0' ? failure->file : failure->uri);
+
+    int rc = store_lock(st);
+    if (rc != 0) {
+        return rc;
+    }
+    update_file_table(st, failure, file);
+    append_ring(st, failure);
+    st->failures_recorded++;
+    store_unlock(st);
+    return 0;
+}
+
+#ifdef EW_STORE_TESTING
+void ew_store_test_lock_and_mark_busy(ew_store *st, uint32_t file_slot)
+{
+    if (store_lock(st) == 0) {
+        st->busy_file = (int32_t)file_slot;
+        /* Scribble over the index as a torn update would. */
+        int32_t *index = index_table(st);
+        for (uint32_t i = 0; i < st->index_cap; i++) {
+            index[i] = (int32_t)file_slot;
+        }
+        st->lru_head = st->lru_tail = (int32_t)file_slot;
+    }
+}
+#endif
+
+/* ---- readers ------------------------------------------------------------- */
+
+static int compare_files(const void *a, const void *b)
+{
+    const ew_file_stat *x = a;
+    const ew_file_stat *y = b;
+    if (x->count != y->count) {
+        return x->count < y->count ? 1 : -1;
+    }
+    if (x->last_seen_us != y->last_seen_us) {
+        return x->last_seen_us < y->last_seen_us ? 1 : -1;
+    }
+    return strcmp(x->file, y->file);
+}
+
+static void read_counters(ew_store *st, ew_snapshot *out)
+{
+    out->requests_total = 0;
+    for (int i = 0; i < EW_CLASS_COUNT; i++) {
+        out->requests_by_class[i] =
+            atomic_load_explicit(&st->requests_by_class[i], memory_order_relaxed);
+        out->requests_total += out->requests_by_class[i];
+    }
+    for (int i = 0; i < EW_CODE_COUNT; i++) {
+        out->errors_by_code[i] = atomic_load_explicit(&st->errors_by_code[i], memory_order_relaxed);
+    }
+    out->bytes_sent = atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
+    out->duration_us_total = atomic_load_explicit(&st->duration_us_total, memory_order_relaxed);
+    out->lock_recoveries = atomic_load_explicit(&st->lock_recoveries, memory_order_relaxed);
+}
+
+int ew_store_snapshot(ew_store *st, apr_pool_t *pool, ew_snapshot *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->since_us = st->since_us;
+    out->files_capacity = st->files_cap;
+    out->recent_capacity = st->recent_cap;
+    /* Allocate before locking so the lock is held only for the copies. */
+    ew_file_stat *files = apr_palloc(pool, (size_t)st->files_cap * sizeof(ew_file_stat));
+    ew_failure *recent = apr_palloc(pool, (size_t)st->recent_cap * sizeof(ew_failure));
+
+    int rc = store_lock(st);
+    if (rc != 0) {
+        return rc;
+    }
+    read_counters(st, out);
+    out->failures_recorded = st->failures_recorded;
+    out->files_evicted = st->files_evicted;
+
+    ew_file_slot *slots = file_slots(st);
+    uint32_t nfiles = 0;
+    for (uint32_t i = 0; i < st->files_used; i++) {
+        if (slots[i].stat.count > 0) {
+            files[nfiles++] = slots[i].stat;
+        }
+    }
+    uint64_t seq = st->ring_seq;
+    uint64_t n = seq < st->recent_cap ? seq : st->recent_cap;
+    uint32_t nrecent = 0;
+    ew_failure *ring = ring_slots(st);
+    for (uint64_t k = 1; k <= n; k++) {
+        const ew_failure *f = &ring[(seq - k) % st->recent_cap];
+        if (f->status != 0) {
+            recent[nrecent++] = *f;
+        }
+    }
+    store_unlock(st);
+
+    qsort(files, nfiles, sizeof(ew_file_stat), compare_files);
+    out->files = files;
+    out->files_len = nfiles;
+    out->recent = recent;
+    out->recent_len = nrecent;
+    return 0;
+}
+
+void ew_store_migrate(ew_store *to, ew_store *from)
+{
+    ew_snapshot snap;
+    apr_pool_t *pool;
+    if (apr_pool_create(&pool, NULL) != APR_SUCCESS) {
+        return;
+    }
+    if (ew_store_snapshot(from, pool, &snap) == 0) {
+        to->since_us = snap.since_us;
+        for (int i = 0; i < EW_CLASS_COUNT; i++) {
+            atomic_store(&to->requests_by_class[i], snap.requests_by_class[i]);
+        }
+        for (int i = 0; i < EW_CODE_COUNT; i++) {
+            atomic_store(&to->errors_by_code[i], snap.errors_by_code[i]);
+        }
+        atomic_store(&to->bytes_sent, snap.bytes_sent);
+        atomic_store(&to->duration_us_total, snap.duration_us_total);
+        atomic_store(&to->lock_recoveries, snap.lock_recoveries);
+
+        if (store_lock(to) == 0) {
+            /* Oldest first, so the newest end up at the LRU head and the
+             * ring's front; the busiest files survive a shrink. */
+            uint32_t keep = snap.files_len < to->files_cap ? snap.files_len : to->files_cap;
+            qsort(snap.files, keep, sizeof(ew_file_stat), compare_files);
+            for (uint32_t i = keep; i > 0; i--) {
+                const ew_file_stat *fs = &snap.files[i - 1];
+                int32_t slot = take_slot(to);
+                ew_file_slot *s = &file_slots(to)[slot];
+                s->stat = *fs;
+                s->hash = hash_string(fs->file);
+                int32_t found;
+                uint32_t pos = index_find(to, s->hash, fs->file, &found);
+                index_table(to)[pos] = slot;
+                lru_push_front(to, slot);
+            }
+            uint32_t nrecent = snap.recent_len < to->recent_cap ? snap.recent_len : to->recent_cap;
+            for (uint32_t i = nrecent; i > 0; i--) {
+                append_ring(to, &snap.recent[i - 1]);
+            }
+            to->failures_recorded = snap.failures_recorded;
+            to->files_evicted = snap.files_evicted + (snap.files_len - keep);
+            store_unlock(to);
+        }
+    }
+    apr_pool_destroy(pool);
+}

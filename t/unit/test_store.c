@@ -1,0 +1,534 @@
+/* Unit tests of the shared-memory store: counters, file table, ring, lock. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <apr_pools.h>
+
+#include "ew_store.h"
+#include "unit.h"
+
+/* Shared anonymous memory, as the module uses, so forked children see it. */
+static void *map_shared(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(p, MAP_FAILED);
+    return p;
+}
+
+static ew_store *new_store(uint32_t files, uint32_t recent, void **base, size_t *len)
+{
+    *len = ew_store_size(files, recent);
+    ck_assert_uint_gt(*len, 0);
+    *base = map_shared(*len);
+    ew_store *st = ew_store_init(*base, *len, files, recent, 1000);
+    ck_assert_ptr_nonnull(st);
+    return st;
+}
+
+static ew_failure make_failure(const char *file, int status, int64_t t, const char *message)
+{
+    ew_failure f;
+    memset(&f, 0, sizeof(f));
+    f.time_us = t;
+    f.status = (uint16_t)status;
+    f.pid = 42;
+    ew_copy_field(f.method, sizeof(f.method), "GET");
+    ew_copy_field(f.uri, sizeof(f.uri), "/u");
+    ew_copy_field(f.vhost, sizeof(f.vhost), "localhost:80");
+    ew_copy_field(f.handler, sizeof(f.handler), "application/x-httpd-php");
+    ew_copy_field(f.file, sizeof(f.file), file);
+    ew_copy_field(f.message, sizeof(f.message), message);
+    return f;
+}
+
+static const ew_file_stat *find_file(const ew_snapshot *s, const char *file)
+{
+    for (uint32_t i = 0; i < s->files_len; i++) {
+        if (strcmp(s->files[i].file, file) == 0) {
+            return &s->files[i];
+        }
+    }
+    return NULL;
+}
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+START_TEST(size_and_init_reject_bad_input)
+{
+    ck_assert_uint_eq(ew_store_size(0, 10), 0);
+    ck_assert_uint_eq(ew_store_size(10, 0), 0);
+    ck_assert_uint_eq(ew_store_size(EW_FILES_MAX + 1, 10), 0);
+    ck_assert_uint_eq(ew_store_size(10, EW_RECENT_MAX + 1), 0);
+    size_t len = ew_store_size(16, 8);
+    ck_assert_uint_gt(len, 16 * sizeof(ew_file_stat) + 8 * sizeof(ew_failure));
+    char *base = map_shared(len + 64);
+    ck_assert_ptr_null(ew_store_init(base, len - 1, 16, 8, 0));
+    ck_assert_ptr_null(ew_store_init(base + 8, len, 16, 8, 0)); /* misaligned */
+    ck_assert_ptr_null(ew_store_attach(base, len));             /* not formatted yet */
+    ew_store *st = ew_store_init(base, len, 16, 8, 0);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_ptr_eq(ew_store_attach(base, len), st);
+    ck_assert_ptr_null(ew_store_attach(base, len - 1));
+    ck_assert_uint_eq(ew_store_files_capacity(st), 16);
+    ck_assert_uint_eq(ew_store_recent_capacity(st), 8);
+    munmap(base, len + 64);
+}
+END_TEST
+
+START_TEST(counters_by_class_and_code)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(4, 4, &base, &len);
+    int statuses[] = {200, 200, 204, 301, 404, 500, 500, 502, 503, 599, 101, 99, 600};
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        ew_store_count_response(st, statuses[i]);
+    }
+    ew_store_add_traffic(st, 1000, 10);
+    ew_store_add_traffic(st, 24, 5);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_uint_eq(s.requests_total, 13);
+    ck_assert_uint_eq(s.requests_by_class[1], 1);
+    ck_assert_uint_eq(s.requests_by_class[2], 3);
+    ck_assert_uint_eq(s.requests_by_class[3], 1);
+    ck_assert_uint_eq(s.requests_by_class[4], 1);
+    ck_assert_uint_eq(s.requests_by_class[5], 5);
+    ck_assert_uint_eq(s.requests_by_class[EW_CLASS_OTHER], 2);
+    ck_assert_uint_eq(s.errors_by_code[0], 2);
+    ck_assert_uint_eq(s.errors_by_code[2], 1);
+    ck_assert_uint_eq(s.errors_by_code[3], 1);
+    ck_assert_uint_eq(s.errors_by_code[99], 1);
+    ck_assert_uint_eq(s.errors_by_code[1], 0);
+    ck_assert_uint_eq(s.bytes_sent, 1024);
+    ck_assert_uint_eq(s.duration_us_total, 15);
+    ck_assert_int_eq(s.since_us, 1000);
+    /* Counting responses does not touch the table or the ring. */
+    ck_assert_uint_eq(s.files_len, 0);
+    ck_assert_uint_eq(s.recent_len, 0);
+    munmap(base, len);
+}
+END_TEST
+
+START_TEST(status_class)
+{
+    ck_assert_int_eq(ew_status_class(100), 1);
+    ck_assert_int_eq(ew_status_class(299), 2);
+    ck_assert_int_eq(ew_status_class(500), 5);
+    ck_assert_int_eq(ew_status_class(599), 5);
+    ck_assert_int_eq(ew_status_class(600), EW_CLASS_OTHER);
+    ck_assert_int_eq(ew_status_class(0), EW_CLASS_OTHER);
+    ck_assert_int_eq(ew_status_class(-500), EW_CLASS_OTHER);
+}
+END_TEST
+
+START_TEST(table_aggregates_per_file)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(8, 8, &base, &len);
+    ew_failure a1 = make_failure("/w/a.php", 500, 2000, "first");
+    ew_failure b1 = make_failure("/w/b.php", 502, 2500, "b fails");
+    ew_failure a2 = make_failure("/w/a.php", 503, 3000, "");
+    ck_assert_int_eq(ew_store_record_failure(st, &a1), 0);
+    ck_assert_int_eq(ew_store_record_failure(st, &b1), 0);
+    ck_assert_int_eq(ew_store_record_failure(st, &a2), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_uint_eq(s.files_len, 2);
+    ck_assert_uint_eq(s.failures_recorded, 3);
+    /* Sorted by count: a.php first. */
+    ck_assert_str_eq(s.files[0].file, "/w/a.php");
+    ck_assert_uint_eq(s.files[0].count, 2);
+    ck_assert_int_eq(s.files[0].first_seen_us, 2000);
+    ck_assert_int_eq(s.files[0].last_seen_us, 3000);
+    ck_assert_uint_eq(s.files[0].last_status, 503);
+    /* An empty message does not erase the last useful one. */
+    ck_assert_str_eq(s.files[0].message, "first");
+    ck_assert_str_eq(s.files[1].file, "/w/b.php");
+    ck_assert_uint_eq(s.files[1].count, 1);
+    ck_assert_str_eq(s.files[1].handler, "application/x-httpd-php");
+    munmap(base, len);
+}
+END_TEST
+
+START_TEST(failure_without_file_is_keyed_by_uri)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(8, 8, &base, &len);
+    ew_failure f = make_failure("", 500, 2000, "m");
+    ew_copy_field(f.uri, sizeof(f.uri), "/proxied/path");
+    ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_uint_eq(s.files_len, 1);
+    ck_assert_str_eq(s.files[0].file, "/proxied/path");
+    /* The ring keeps the failure as recorded. */
+    ck_assert_str_eq(s.recent[0].file, "");
+    munmap(base, len);
+}
+END_TEST
+
+START_TEST(table_evicts_least_recently_failed)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(3, 8, &base, &len);
+    const char *names[] = {"/a", "/b", "/c", "/a", "/d"};
+    for (int i = 0; i < 5; i++) {
+        ew_failure f = make_failure(names[i], 500, 2000 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    }
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_uint_eq(s.files_len, 3);
+    ck_assert_uint_eq(s.files_evicted, 1);
+    ck_assert_ptr_null(find_file(&s, "/b"));
+    ck_assert_uint_eq(find_file(&s, "/a")->count, 2);
+    ck_assert_ptr_nonnull(find_file(&s, "/c"));
+    ck_assert_ptr_nonnull(find_file(&s, "/d"));
+    /* /b comes back as a new entry and evicts /c, now the oldest. */
+    ew_failure b = make_failure("/b", 500, 3000, "m");
+    ck_assert_int_eq(ew_store_record_failure(st, &b), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_uint_eq(s.files_evicted, 2);
+    ck_assert_ptr_null(find_file(&s, "/c"));
+    ck_assert_uint_eq(find_file(&s, "/b")->count, 1);
+    ck_assert_int_eq(find_file(&s, "/b")->first_seen_us, 3000);
+    munmap(base, len);
+}
+END_TEST
+
+/* Random traffic against a plain-array LRU model: the table must agree with
+ * the model after every step (this exercises backward-shift deletion). */
+START_TEST(table_matches_lru_model)
+{
+    enum { CAP = 8, NAMES = 24, STEPS = 3000 };
+    void *base;
+    size_t len;
+    ew_store *st = new_store(CAP, 4, &base, &len);
+    char names[NAMES][16];
+    for (int i = 0; i < NAMES; i++) {
+        snprintf(names[i], sizeof(names[i]), "/f%d.php", i);
+    }
+    int model_name[CAP];
+    uint64_t model_count[CAP];
+    int64_t model_last[CAP];
+    int model_len = 0;
+    uint64_t evicted = 0;
+    unsigned seed = 12345;
+    for (int step = 0; step < STEPS; step++) {
+        seed = seed * 1103515245u + 12345u;
+        /* Skewed choice so some names stay hot. */
+        int n = (int)((seed >> 16) % NAMES);
+        if (n > 12 && (seed & 1u)) {
+            n %= 4;
+        }
+        int64_t t = 10000 + step;
+        ew_failure f = make_failure(names[n], 500, t, "m");
+        ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+
+        int found = -1;
+        for (int i = 0; i < model_len; i++) {
+            if (model_name[i] == n) {
+                found = i;
+            }
+        }
+        if (found < 0) {
+            if (model_len < CAP) {
+                found = model_len++;
+            } else {
+                found = 0;
+                for (int i = 1; i < model_len; i++) {
+                    if (model_last[i] < model_last[found]) {
+                        found = i;
+                    }
+                }
+                evicted++;
+            }
+            model_name[found] = n;
+            model_count[found] = 0;
+        }
+        model_count[found]++;
+        model_last[found] = t;
+
+        if (step % 97 == 0 || step == STEPS - 1) {
+            ew_snapshot s;
+            ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+            ck_assert_uint_eq(s.files_len, (uint32_t)model_len);
+            ck_assert_uint_eq(s.files_evicted, evicted);
+            for (int i = 0; i < model_len; i++) {
+                const ew_file_stat *fs = find_file(&s, names[model_name[i]]);
+                ck_assert_msg(fs != NULL, "step %d: %s missing", step, names[model_name[i]]);
+                ck_assert_uint_eq(fs->count, model_count[i]);
+                ck_assert_int_eq(fs->last_seen_us, model_last[i]);
+            }
+        }
+    }
+    munmap(base, len);
+}
+END_TEST
+
+START_TEST(ring_wraps_newest_first)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(4, 4, &base, &len);
+    for (int i = 0; i < 10; i++) {
+        ew_failure f = make_failure("/r.php", 500 + i, 5000 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    }
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_uint_eq(s.recent_capacity, 4);
+    ck_assert_uint_eq(s.recent_len, 4);
+    for (uint32_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(s.recent[i].time_us, 5009 - (int64_t)i);
+        ck_assert_uint_eq(s.recent[i].status, 509 - i);
+    }
+    ck_assert_uint_eq(s.failures_recorded, 10);
+    munmap(base, len);
+}
+END_TEST
+
+START_TEST(ring_partially_filled)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(4, 8, &base, &len);
+    for (int i = 0; i < 3; i++) {
+        ew_failure f = make_failure("/r.php", 500, 100 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    }
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_uint_eq(s.recent_len, 3);
+    ck_assert_int_eq(s.recent[0].time_us, 102);
+    ck_assert_int_eq(s.recent[2].time_us, 100);
+    munmap(base, len);
+}
+END_TEST
+
+START_TEST(copy_field_truncates_on_utf8_boundary)
+{
+    char out[6];
+    ew_copy_field(out, sizeof(out), "abc");
+    ck_assert_str_eq(out, "abc");
+    ew_copy_field(out, sizeof(out), "abcdefgh");
+    ck_assert_str_eq(out, "abcde");
+    /* "abcd" + U+00E9 (2 bytes): the é would be cut, so it is dropped. */
+    ew_copy_field(out, sizeof(out), "abcd\xc3\xa9z");
+    ck_assert_str_eq(out, "abcd");
+    /* A 3-byte character ending exactly at the limit is kept. */
+    ew_copy_field(out, sizeof(out), "ab\xe2\x82\xac");
+    ck_assert_str_eq(out, "ab\xe2\x82\xac");
+    ew_copy_field(out, sizeof(out), NULL);
+    ck_assert_str_eq(out, "");
+    /* Fields of a recorded failure are bounded. */
+    char longname[2000];
+    memset(longname, 'x', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    ew_failure f = make_failure(longname, 500, 1, longname);
+    ck_assert_uint_eq(strlen(f.file), EW_FILE_MAX - 1);
+    ck_assert_uint_eq(strlen(f.message), EW_MESSAGE_MAX - 1);
+}
+END_TEST
+
+/* A child that dies holding the lock, in the middle of an update, must not
+ * wedge anyone: the next locker repairs the table and carries on. */
+START_TEST(dead_lock_holder_is_recovered)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(8, 8, &base, &len);
+    const char *names[] = {"/a", "/b", "/c"};
+    for (int i = 0; i < 3; i++) {
+        ew_failure f = make_failure(names[i], 500, 100 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    }
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* Slot 1 holds /b: pretend it was being rewritten, trash the index. */
+        ew_store_test_lock_and_mark_busy(st, 1);
+        raise(SIGKILL);
+        _exit(0);
+    }
+    int wstatus;
+    ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+    ck_assert(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL);
+
+    ew_failure a = make_failure("/a", 500, 200, "again");
+    ck_assert_int_eq(ew_store_record_failure(st, &a), 0);
+    ew_failure d = make_failure("/d", 500, 201, "new");
+    ck_assert_int_eq(ew_store_record_failure(st, &d), 0);
+
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_uint_eq(s.lock_recoveries, 1);
+    /* The busy slot is dropped, the others are intact and findable. */
+    ck_assert_ptr_null(find_file(&s, "/b"));
+    ck_assert_uint_eq(find_file(&s, "/a")->count, 2);
+    ck_assert_uint_eq(find_file(&s, "/c")->count, 1);
+    ck_assert_uint_eq(find_file(&s, "/d")->count, 1);
+    ck_assert_uint_eq(s.files_len, 3);
+    munmap(base, len);
+}
+END_TEST
+
+typedef struct worker_arg {
+    ew_store *st;
+    int id;
+} worker_arg;
+
+enum { THREADS = 8, PER_THREAD = 20000, FAIL_EVERY = 100 };
+
+static void *hammer(void *p)
+{
+    worker_arg *w = p;
+    char file[32];
+    snprintf(file, sizeof(file), "/t%d.php", w->id % 3);
+    for (int i = 0; i < PER_THREAD; i++) {
+        if (i % FAIL_EVERY == 0) {
+            ew_store_count_response(w->st, 500);
+            ew_failure f = make_failure(file, 500, i, "m");
+            ew_store_record_failure(w->st, &f);
+        } else {
+            ew_store_count_response(w->st, 200);
+            ew_store_add_traffic(w->st, 10, 1);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(threads_and_processes_count_exactly)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(16, 16, &base, &len);
+    /* Two processes, each with THREADS threads, all on the same store. */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    pthread_t tids[THREADS];
+    worker_arg args[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        args[i].st = st;
+        args[i].id = i;
+        pthread_create(&tids[i], NULL, hammer, &args[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(tids[i], NULL);
+    }
+    if (pid == 0) {
+        _exit(0);
+    }
+    int wstatus;
+    ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+    ck_assert(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    uint64_t total = 2ull * THREADS * PER_THREAD;
+    uint64_t failures = total / FAIL_EVERY;
+    ck_assert_uint_eq(s.requests_total, total);
+    ck_assert_uint_eq(s.requests_by_class[5], failures);
+    ck_assert_uint_eq(s.errors_by_code[0], failures);
+    ck_assert_uint_eq(s.bytes_sent, 10 * (total - failures));
+    ck_assert_uint_eq(s.failures_recorded, failures);
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < s.files_len; i++) {
+        sum += s.files[i].count;
+    }
+    ck_assert_uint_eq(s.files_len, 3);
+    ck_assert_uint_eq(sum, failures);
+    ck_assert_uint_eq(s.lock_recoveries, 0);
+    munmap(base, len);
+}
+END_TEST
+
+START_TEST(migrate_keeps_counters_and_busiest_files)
+{
+    void *base1, *base2;
+    size_t len1, len2;
+    ew_store *old = new_store(8, 8, &base1, &len1);
+    for (int i = 0; i < 5; i++) {
+        ew_store_count_response(old, 200);
+    }
+    ew_store_count_response(old, 503);
+    ew_store_add_traffic(old, 4096, 77);
+    /* /hot fails 3 times, /warm twice, /cold once. */
+    const char *seq[] = {"/hot", "/warm", "/hot", "/cold", "/warm", "/hot"};
+    for (int i = 0; i < 6; i++) {
+        ew_failure f = make_failure(seq[i], 500, 100 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(old, &f), 0);
+    }
+    ew_store *neu = new_store(2, 3, &base2, &len2);
+    ew_store_migrate(neu, old);
+
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, &s), 0);
+    ck_assert_int_eq(s.since_us, 1000);
+    ck_assert_uint_eq(s.requests_total, 6);
+    ck_assert_uint_eq(s.requests_by_class[2], 5);
+    ck_assert_uint_eq(s.errors_by_code[3], 1);
+    ck_assert_uint_eq(s.bytes_sent, 4096);
+    ck_assert_uint_eq(s.duration_us_total, 77);
+    ck_assert_uint_eq(s.failures_recorded, 6);
+    ck_assert_uint_eq(s.files_len, 2);
+    ck_assert_uint_eq(s.files_evicted, 1);
+    ck_assert_uint_eq(find_file(&s, "/hot")->count, 3);
+    ck_assert_uint_eq(find_file(&s, "/warm")->count, 2);
+    ck_assert_ptr_null(find_file(&s, "/cold"));
+    ck_assert_uint_eq(s.recent_len, 3);
+    ck_assert_int_eq(s.recent[0].time_us, 105);
+    ck_assert_int_eq(s.recent[2].time_us, 103);
+    /* The migrated table is a working table: lookups hit the same entries. */
+    ew_failure f = make_failure("/warm", 500, 300, "m");
+    ck_assert_int_eq(ew_store_record_failure(neu, &f), 0);
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, &s), 0);
+    ck_assert_uint_eq(find_file(&s, "/warm")->count, 3);
+    ck_assert_uint_eq(s.files_len, 2);
+    munmap(base1, len1);
+    munmap(base2, len2);
+}
+END_TEST
+
+Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, size_and_init_reject_bad_input);
+    tcase_add_test(tc, counters_by_class_and_code);
+    tcase_add_test(tc, status_class);
+    tcase_add_test(tc, table_aggregates_per_file);
+    tcase_add_test(tc, failure_without_file_is_keyed_by_uri);
+    tcase_add_test(tc, table_evicts_least_recently_failed);
+    tcase_add_test(tc, table_matches_lru_model);
+    tcase_add_test(tc, ring_wraps_newest_first);
+    tcase_add_test(tc, ring_partially_filled);
+    tcase_add_test(tc, copy_field_truncates_on_utf8_boundary);
+    tcase_add_test(tc, dead_lock_holder_is_recovered);
+    tcase_add_test(tc, threads_and_processes_count_exactly);
+    tcase_add_test(tc, migrate_keeps_counters_and_busiest_files);
+    suite_add_tcase(s, tc);
+    return s;
+}
