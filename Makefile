@@ -17,7 +17,7 @@ DEB_PACKAGES = apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
-	src/format_html.c src/format_time.c
+	src/format_html.c src/format_time.c src/net.c
 # httpd glue.
 HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c \
 	src/server_stats.c
@@ -44,7 +44,7 @@ $(MODULE): $(PURE_SRC) $(HTTPD_SRC) $(HEADERS) errwatch.map
 	    $(foreach f,$(STD_FLAGS) $(WARN_FLAGS),-Wc,$(f)) \
 	    -Wl,-Wl,--version-script=$(CURDIR)/errwatch.map \
 	    $(HTTPD_SRC) $(PURE_SRC) >build.log 2>&1 || { cat build.log; exit 1; }
-	@grep -E 'warning|error' build.log || true
+	@grep -E '(warning|error):' build.log || true
 	@rm -f build.log
 
 # Install whatever Debian packages are missing (needs root, as on CI).

@@ -7,5 +7,6 @@
 Suite *store_suite(void);
 Suite *escape_suite(void);
 Suite *format_suite(void);
+Suite *net_suite(void);
 
 #endif

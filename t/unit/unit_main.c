@@ -11,6 +11,7 @@ int main(void)
     SRunner *runner = srunner_create(store_suite());
     srunner_add_suite(runner, escape_suite());
     srunner_add_suite(runner, format_suite());
+    srunner_add_suite(runner, net_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

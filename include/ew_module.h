@@ -1,0 +1,59 @@
+/*
+ * Internal interface between the httpd glue files of mod_errwatch. Only these
+ * files include httpd.h; the store and the formatters never do.
+ */
+#ifndef EW_MODULE_H
+#define EW_MODULE_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+#include "ew_store.h"
+
+extern module AP_MODULE_DECLARE_DATA errwatch_module;
+
+/* The handler name of the status URL: `SetHandler errwatch`. */
+#define EW_HANDLER_NAME "errwatch"
+
+/* Value of a dir-config flag that was not set in this context. */
+#define EW_UNSET (-1)
+
+/* Server config. Only the main server's values count: the store is one
+ * segment for the whole server. */
+typedef struct ew_server_conf {
+    uint32_t files;  /* ErrWatchFiles: file-table capacity; 0 = unset */
+    uint32_t recent; /* ErrWatchRecent: ring capacity; 0 = unset */
+} ew_server_conf;
+
+/* Per-directory config (<Directory>, <Location>, .htaccess is not allowed). */
+typedef struct ew_dir_conf {
+    int enabled;      /* ErrWatch On|Off: count and record requests here */
+    int allow_remote; /* ErrWatchAllowRemote: status URL answers non-loopback clients */
+    int query_string; /* ErrWatchQueryString: keep the query string in recorded URIs */
+} ew_dir_conf;
+
+/* config.c */
+extern const command_rec ew_directives[];
+void *ew_create_server_conf(apr_pool_t *p, server_rec *s);
+void *ew_merge_server_conf(apr_pool_t *p, void *base, void *add);
+void *ew_create_dir_conf(apr_pool_t *p, char *dir);
+void *ew_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+uint32_t ew_conf_files(const server_rec *s);
+uint32_t ew_conf_recent(const server_rec *s);
+const ew_dir_conf *ew_dir_config(const request_rec *r);
+
+/* shm.c: the store, created in the parent and inherited by every child. */
+int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+ew_store *ew_shm_store(void);
+
+/* capture.c: hooks that see every request. */
+void ew_capture_register_hooks(apr_pool_t *p);
+
+/* status_handler.c: the status URL. */
+int ew_status_handler(request_rec *r);
+
+/* server_stats.c: mod_status's figures, read from the scoreboard. */
+struct ew_server_stats;
+void ew_read_server_stats(request_rec *r, struct ew_server_stats *out);
+
+#endif

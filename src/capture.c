@@ -1,0 +1,281 @@
+/*
+ * Capture: the hooks that see every request.
+ *
+ * A 5xx can be raised in many places (see docs/design.md): by a handler that
+ * returns an error, by a handler that returns OK with r->status = 500 (mod_php),
+ * by ap_send_error_response() after the content filters are gone, or before any
+ * handler runs (.htaccess). A PROTOCOL-level output filter, added from both
+ * insert_filter and insert_error_filter, sees the final status of all of them
+ * when the response starts. log_transaction then commits the failure with
+ * every error-log line the request produced, and counts any response that
+ * never passed the filter.
+ *
+ * Per-request state hangs off each request_rec of the internal-redirect
+ * chain; the chain's first request ("origin") carries the once-per-response
+ * flags. The non-error path takes no lock: a few pointer reads and one
+ * relaxed atomic increment.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "httpd.h"
+#include "apr_strings.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+#include "ew_module.h"
+
+APLOG_USE_MODULE(errwatch);
+
+#define EW_FILTER_NAME "ERRWATCH"
+/* Name recorded when the request failed before any handler was chosen. */
+#define EW_NO_HANDLER "-"
+
+typedef struct ew_req_state {
+    const char *handler;      /* the handler this request was dispatched with */
+    int filter_added;         /* our filter is in this request's chain */
+    int message_level;        /* APLOG level of message, or -1 if none */
+    int response_started;     /* origin only: the filter saw the response start */
+    int response_status;      /* origin only: final status when it started */
+    apr_time_t started_after; /* origin only: from arrival to response start */
+    char message[EW_MESSAGE_MAX];
+} ew_req_state;
+
+static ap_filter_rec_t *filter_handle;
+
+static ew_req_state *state_peek(const request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &errwatch_module);
+}
+
+/* One bounded allocation per request, the first time it is needed. */
+static ew_req_state *state_get(const request_rec *r)
+{
+    ew_req_state *st = state_peek(r);
+    if (st == NULL) {
+        st = apr_palloc(r->pool, sizeof(*st));
+        st->handler = NULL;
+        st->filter_added = 0;
+        st->message_level = -1;
+        st->response_started = 0;
+        st->response_status = 0;
+        st->started_after = 0;
+        st->message[0] = '\0';
+        ap_set_module_config(r->request_config, &errwatch_module, st);
+    }
+    return st;
+}
+
+static request_rec *chain_origin(request_rec *r)
+{
+    while (r->prev != NULL) {
+        r = r->prev;
+    }
+    return r;
+}
+
+static request_rec *chain_final(request_rec *r)
+{
+    while (r->next != NULL) {
+        r = r->next;
+    }
+    return r;
+}
+
+/* `ErrWatch Off` anywhere along the chain: the client's URL or the script
+ * that ran. */
+static int chain_disabled(const request_rec *origin)
+{
+    for (const request_rec *r = origin; r != NULL; r = r->next) {
+        if (ew_dir_config(r)->enabled == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- handler name --------------------------------------------------------- */
+
+/* Runs first among handlers: r->handler is the dispatched name here, and
+ * ap_invoke_handler() may restore it to NULL afterwards. */
+static int remember_handler(request_rec *r)
+{
+    if (r->main == NULL && r->handler != NULL) {
+        state_get(r)->handler = r->handler;
+    }
+    return DECLINED;
+}
+
+/* ---- the filter ----------------------------------------------------------- */
+
+static void add_filter(request_rec *r)
+{
+    if (r->main != NULL || ew_shm_store() == NULL) {
+        return;
+    }
+    ew_req_state *st = state_get(r);
+    if (!st->filter_added) {
+        st->filter_added = 1;
+        ap_add_output_filter_handle(filter_handle, NULL, r, r->connection);
+    }
+}
+
+/* Sees the first brigade of the response, when the status is final. An
+ * internal redirect leaves two instances in the chain; the origin's flag
+ * makes the second one a no-op. */
+static apr_status_t errwatch_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    request_rec *origin = chain_origin(r);
+    ew_req_state *os = state_get(origin);
+    if (!os->response_started) {
+        os->response_started = 1;
+        os->response_status = r->status;
+        os->started_after = apr_time_now() - origin->request_time;
+        ew_store *store = ew_shm_store();
+        if (store != NULL && !chain_disabled(origin)) {
+            ew_store_count_response(store, r->status);
+        }
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void insert_filter(request_rec *r)
+{
+    add_filter(r);
+}
+
+/* ---- error-log messages --------------------------------------------------- */
+
+/* Keeps the most severe message of each request (the last one on ties).
+ * Called for every line that passes LogLevel, so it does nothing for lines
+ * that are not about a request. */
+static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
+{
+    if (info->r == NULL || info->level < 0 || errstr == NULL || ew_shm_store() == NULL) {
+        return;
+    }
+    const request_rec *r = info->rmain != NULL ? info->rmain : info->r;
+    ew_req_state *st = state_get(r);
+    if (st->message_level >= 0 && info->level > st->message_level) {
+        return;
+    }
+    st->message_level = info->level;
+    ew_copy_field(st->message, sizeof(st->message), errstr);
+}
+
+/* ---- commit --------------------------------------------------------------- */
+
+/* The failing request: the earliest one in the chain whose own status is
+ * 5xx. For ErrorDocument that is the original request; behind a rewrite
+ * front controller it is the script that ran. */
+static request_rec *attributed_request(request_rec *origin)
+{
+    for (request_rec *r = origin; r != NULL; r = r->next) {
+        if (r->status >= 500 && r->status <= 599) {
+            return r;
+        }
+    }
+    return chain_final(origin);
+}
+
+/* The attributed request's message, or the chain's most severe one. */
+static const char *failure_message(request_rec *origin, request_rec *culprit)
+{
+    const ew_req_state *cs = state_peek(culprit);
+    if (cs != NULL && cs->message_level >= 0) {
+        return cs->message;
+    }
+    const ew_req_state *best = NULL;
+    for (request_rec *r = origin; r != NULL; r = r->next) {
+        const ew_req_state *st = state_peek(r);
+        if (st != NULL && st->message_level >= 0 &&
+            (best == NULL || st->message_level <= best->message_level)) {
+            best = st;
+        }
+    }
+    return best != NULL ? best->message : "";
+}
+
+static void record_failure(ew_store *store, request_rec *origin, int status)
+{
+    request_rec *culprit = attributed_request(origin);
+    const ew_req_state *os = state_peek(origin);
+    const ew_req_state *cs = state_peek(culprit);
+    ew_failure f;
+
+    f.time_us = origin->request_time;
+    f.duration_us = (os != NULL && os->response_started) ? os->started_after
+                                                         : apr_time_now() - origin->request_time;
+    f.pid = (int32_t)getpid();
+    f.status = (uint16_t)status;
+    ew_copy_field(f.method, sizeof(f.method), origin->method);
+
+    const char *path = origin->parsed_uri.path != NULL ? origin->parsed_uri.path : origin->uri;
+    if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
+        path = apr_pstrcat(origin->pool, path, "?", origin->args, NULL);
+    }
+    ew_copy_field(f.uri, sizeof(f.uri), path);
+
+    const server_rec *s = origin->server;
+    const char *vhost =
+        apr_psprintf(origin->pool, "%s:%u", s->server_hostname ? s->server_hostname : "",
+                     (unsigned)origin->connection->local_addr->port);
+    ew_copy_field(f.vhost, sizeof(f.vhost), vhost);
+    ew_copy_field(f.handler, sizeof(f.handler),
+                  (cs != NULL && cs->handler != NULL) ? cs->handler : EW_NO_HANDLER);
+    ew_copy_field(f.file, sizeof(f.file), culprit->filename);
+    ew_copy_field(f.message, sizeof(f.message), failure_message(origin, culprit));
+
+    int rc = ew_store_record_failure(store, &f);
+    if (rc != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rc, origin,
+                      "EW0101: could not record a %d response: store lock unavailable", status);
+    }
+}
+
+static int commit_transaction(request_rec *r)
+{
+    ew_store *store = ew_shm_store();
+    if (store == NULL) {
+        return DECLINED;
+    }
+    request_rec *origin = chain_origin(r);
+    if (chain_disabled(origin)) {
+        return DECLINED;
+    }
+    request_rec *final = chain_final(origin);
+    const ew_req_state *os = state_peek(origin);
+    int status;
+    if (os != NULL && os->response_started) {
+        status = os->response_status;
+    } else {
+        /* The response never passed the filter (e.g. the client went away
+         * before it started): count it here instead. */
+        status = final->status;
+        ew_store_count_response(store, status);
+    }
+    ew_store_add_traffic(store, (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0),
+                         (uint64_t)(apr_time_now() - origin->request_time));
+    if (status >= 500 && status <= 599) {
+        record_failure(store, origin, status);
+    }
+    return DECLINED;
+}
+
+void ew_capture_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    filter_handle =
+        ap_register_output_filter(EW_FILTER_NAME, errwatch_filter, NULL, AP_FTYPE_PROTOCOL);
+    ap_hook_handler(remember_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_error_log(capture_error_log, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(commit_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+}

@@ -1,0 +1,143 @@
+/*
+ * Directives and config merging. Every setter validates its value and
+ * returns a message naming the directive, so httpd refuses a bad config at
+ * start-up instead of running with a surprise. See docs/configuration.md.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "httpd.h"
+#include "apr_strings.h"
+#include "http_config.h"
+
+#include "ew_module.h"
+
+void *ew_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    ew_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
+    return conf;
+}
+
+void *ew_merge_server_conf(apr_pool_t *p, void *base_conf, void *add_conf)
+{
+    const ew_server_conf *base = base_conf;
+    const ew_server_conf *add = add_conf;
+    ew_server_conf *conf = apr_palloc(p, sizeof(*conf));
+    conf->files = add->files ? add->files : base->files;
+    conf->recent = add->recent ? add->recent : base->recent;
+    return conf;
+}
+
+void *ew_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    ew_dir_conf *conf = apr_palloc(p, sizeof(*conf));
+    conf->enabled = EW_UNSET;
+    conf->allow_remote = EW_UNSET;
+    conf->query_string = EW_UNSET;
+    return conf;
+}
+
+static int merge_flag(int base, int add)
+{
+    return add != EW_UNSET ? add : base;
+}
+
+void *ew_merge_dir_conf(apr_pool_t *p, void *base_conf, void *add_conf)
+{
+    const ew_dir_conf *base = base_conf;
+    const ew_dir_conf *add = add_conf;
+    ew_dir_conf *conf = apr_palloc(p, sizeof(*conf));
+    conf->enabled = merge_flag(base->enabled, add->enabled);
+    conf->allow_remote = merge_flag(base->allow_remote, add->allow_remote);
+    conf->query_string = merge_flag(base->query_string, add->query_string);
+    return conf;
+}
+
+uint32_t ew_conf_files(const server_rec *s)
+{
+    const ew_server_conf *conf = ap_get_module_config(s->module_config, &errwatch_module);
+    return conf->files ? conf->files : EW_FILES_DEFAULT;
+}
+
+uint32_t ew_conf_recent(const server_rec *s)
+{
+    const ew_server_conf *conf = ap_get_module_config(s->module_config, &errwatch_module);
+    return conf->recent ? conf->recent : EW_RECENT_DEFAULT;
+}
+
+const ew_dir_conf *ew_dir_config(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &errwatch_module);
+}
+
+/* A whole decimal number in [min, max]; anything else is refused. */
+static const char *parse_count(cmd_parms *cmd, const char *arg, uint32_t min, uint32_t max,
+                               uint32_t *out)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err != NULL) {
+        return err;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (arg[0] == '\0' || *end != '\0' || errno != 0 || v < (long long)min || v > (long long)max) {
+        return apr_psprintf(cmd->pool, "%s must be a whole number from %u to %u, not '%s'",
+                            cmd->cmd->name, min, max, arg);
+    }
+    *out = (uint32_t)v;
+    return NULL;
+}
+
+static const char *set_files(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    ew_server_conf *conf = ap_get_module_config(cmd->server->module_config, &errwatch_module);
+    return parse_count(cmd, arg, EW_FILES_MIN, EW_FILES_MAX, &conf->files);
+}
+
+static const char *set_recent(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    ew_server_conf *conf = ap_get_module_config(cmd->server->module_config, &errwatch_module);
+    return parse_count(cmd, arg, EW_RECENT_MIN, EW_RECENT_MAX, &conf->recent);
+}
+
+static const char *set_enabled(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)cmd;
+    ((ew_dir_conf *)dconf)->enabled = flag;
+    return NULL;
+}
+
+static const char *set_allow_remote(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)cmd;
+    ((ew_dir_conf *)dconf)->allow_remote = flag;
+    return NULL;
+}
+
+static const char *set_query_string(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)cmd;
+    ((ew_dir_conf *)dconf)->query_string = flag;
+    return NULL;
+}
+
+/* AP_INIT_FLAG makes httpd itself refuse anything but On/Off, with the
+ * directive's name in the message. */
+const command_rec ew_directives[] = {
+    AP_INIT_FLAG("ErrWatch", set_enabled, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On|Off: count and record requests in this context (default On)"),
+    AP_INIT_TAKE1("ErrWatchFiles", set_files, NULL, RSRC_CONF,
+                  "Capacity of the failing-file table (default 1024)"),
+    AP_INIT_TAKE1("ErrWatchRecent", set_recent, NULL, RSRC_CONF,
+                  "Capacity of the recent-failures ring (default 256)"),
+    AP_INIT_FLAG("ErrWatchAllowRemote", set_allow_remote, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On|Off: let the status handler answer non-loopback clients (default Off)"),
+    AP_INIT_FLAG("ErrWatchQueryString", set_query_string, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On|Off: keep the query string in recorded URIs (default Off)"),
+    {NULL},
+};

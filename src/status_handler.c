@@ -1,0 +1,105 @@
+/*
+ * The status URL (`SetHandler errwatch`): picks the format from the query,
+ * takes a snapshot of the store and hands both to a formatter. The store's
+ * lock is held only while the snapshot is copied, never while rendering.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "apr_strings.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_protocol.h"
+
+#include "ew_buf.h"
+#include "ew_format.h"
+#include "ew_module.h"
+#include "ew_net.h"
+
+APLOG_USE_MODULE(errwatch);
+
+typedef enum { EW_FORMAT_HTML, EW_FORMAT_AUTO, EW_FORMAT_JSON, EW_FORMAT_UNKNOWN } ew_format_kind;
+
+static const char valid_forms[] = "valid queries: none (HTML), ?auto (mod_status format), "
+                                  "?json (JSON)\n";
+
+static ew_format_kind format_from_query(const char *args)
+{
+    if (args == NULL || args[0] == '\0') {
+        return EW_FORMAT_HTML;
+    }
+    if (strcmp(args, "auto") == 0) {
+        return EW_FORMAT_AUTO;
+    }
+    if (strcmp(args, "json") == 0) {
+        return EW_FORMAT_JSON;
+    }
+    return EW_FORMAT_UNKNOWN;
+}
+
+static int send_text(request_rec *r, int status, const char *content_type, const char *body,
+                     size_t len)
+{
+    r->status = status;
+    ap_set_content_type(r, content_type);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(body, (int)len, r);
+    }
+    return OK;
+}
+
+int ew_status_handler(request_rec *r)
+{
+    if (r->handler == NULL || strcmp(r->handler, EW_HANDLER_NAME) != 0) {
+        return DECLINED;
+    }
+    /* Defence in depth: even if Require lines admit a remote client, the
+     * errors page (paths, messages) stays local unless the admin opts in. */
+    if (ew_dir_config(r)->allow_remote != 1 &&
+        !ew_sockaddr_is_loopback(r->connection->client_addr)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "EW0201: status page refused to non-loopback client %s "
+                      "(see ErrWatchAllowRemote)",
+                      r->connection->client_ip);
+        return HTTP_FORBIDDEN;
+    }
+    r->allowed = AP_METHOD_BIT << M_GET;
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    ew_format_kind kind = format_from_query(r->args);
+    if (kind == EW_FORMAT_UNKNOWN) {
+        return send_text(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8", valid_forms,
+                         sizeof(valid_forms) - 1);
+    }
+
+    ew_store *store = ew_shm_store();
+    ew_snapshot snap;
+    int rc = store != NULL ? ew_store_snapshot(store, r->pool, &snap) : -1;
+    if (rc != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rc > 0 ? rc : 0, r,
+                      "EW0202: cannot read the errwatch store");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    snap.taken_us = apr_time_now();
+
+    ew_buf out;
+    ew_buf_init(&out, r->pool, 16384);
+    switch (kind) {
+    case EW_FORMAT_AUTO: {
+        ew_server_stats server;
+        ew_read_server_stats(r, &server);
+        ew_format_auto(&out, &server, &snap);
+        return send_text(r, HTTP_OK, "text/plain; charset=utf-8", out.data, out.len);
+    }
+    case EW_FORMAT_JSON:
+        ew_format_json(&out, &snap);
+        return send_text(r, HTTP_OK, "application/json", out.data, out.len);
+    default:
+        ew_format_html(&out, &snap);
+        return send_text(r, HTTP_OK, "text/html; charset=utf-8", out.data, out.len);
+    }
+}
