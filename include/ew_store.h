@@ -61,6 +61,23 @@ typedef struct ew_failure {
     char message[EW_MESSAGE_MAX]; /* the request's most severe error-log line */
 } ew_failure;
 
+/* Rolling windows: 5 s buckets; the windows are 1, 5 and 15 minutes. */
+#define EW_WINDOW_COUNT 3
+#define EW_BUCKET_US 5000000LL
+#define EW_BUCKETS 192 /* > 15 min / 5 s, plus the bucket in progress */
+extern const int ew_window_minutes[EW_WINDOW_COUNT];
+
+/* Failures per (handler, status) pair; pairs beyond this many are counted
+ * under the handler name EW_HANDLER_OTHER. */
+#define EW_HANDLER_SLOTS 64
+#define EW_HANDLER_OTHER "other"
+
+typedef struct ew_handler_stat {
+    char handler[EW_HANDLER_MAX];
+    uint16_t status;
+    uint64_t count;
+} ew_handler_stat;
+
 /* Aggregate per failing file. */
 typedef struct ew_file_stat {
     uint64_t count;
@@ -84,6 +101,12 @@ typedef struct ew_snapshot {
     uint64_t failures_recorded; /* failures that reached the table and ring */
     uint64_t files_evicted;
     uint64_t lock_recoveries; /* times a dead holder's lock was taken over */
+    /* Failures recorded in the last 1, 5 and 15 minutes (ew_window_minutes),
+     * counted in whole 5 s buckets up to the one holding taken_us. */
+    uint64_t window_500[EW_WINDOW_COUNT];
+    uint64_t window_5xx[EW_WINDOW_COUNT];
+    uint32_t handlers_len;
+    ew_handler_stat *handlers; /* by handler name, then status */
     uint32_t files_capacity;
     uint32_t files_len;
     ew_file_stat *files; /* sorted: count descending, then most recent first */
@@ -119,12 +142,14 @@ void ew_store_count_response(ew_store *st, int status);
 /* Hot path, lock-free: bytes and time spent serving one response. */
 void ew_store_add_traffic(ew_store *st, uint64_t bytes, uint64_t duration_us);
 
-/* Error path: adds a failure to the file table and the ring. Returns 0, or
- * an errno value if the lock could not be taken. */
+/* Error path: adds a failure to the file table, the ring, the handler table
+ * and the window bucket of time_us + duration_us (when the client saw the
+ * status). Returns 0, or an errno value if the lock could not be taken. */
 int ew_store_record_failure(ew_store *st, const ew_failure *failure);
 
-/* Copies the store into pool memory. Returns 0 or an errno value. */
-int ew_store_snapshot(ew_store *st, apr_pool_t *pool, ew_snapshot *out);
+/* Copies the store into pool memory as of now_us (which sets taken_us and
+ * the windows' end). Returns 0 or an errno value. */
+int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out);
 
 /* Copies src into a field of dst_size bytes, truncating at a UTF-8 character
  * boundary; NULL becomes "". */

@@ -78,13 +78,12 @@ int ew_status_handler(request_rec *r)
 
     ew_store *store = ew_shm_store();
     ew_snapshot snap;
-    int rc = store != NULL ? ew_store_snapshot(store, r->pool, &snap) : -1;
+    int rc = store != NULL ? ew_store_snapshot(store, r->pool, apr_time_now(), &snap) : -1;
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rc > 0 ? rc : 0, r,
                       "EW0202: cannot read the errwatch store");
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    snap.taken_us = apr_time_now();
 
     ew_buf out;
     ew_buf_init(&out, r->pool, 16384);

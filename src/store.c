@@ -12,7 +12,9 @@
  *   |     5xx by code, bytes, duration           |
  *   |   pthread mutex (process-shared, robust)   |  <- error path and readers
  *   |   lock-protected state: ring head, LRU     |
- *   |     ends, files used, busy markers, stats  |
+ *   |     ends, files used, busy markers, stats, |
+ *   |     window buckets[192] (5 s each),        |
+ *   |     handler x status table[64]             |
  *   +--------------------------------------------+ files_off
  *   | ew_file_slot[files_cap]                    |  file aggregates + LRU links
  *   +--------------------------------------------+ index_off
@@ -36,9 +38,17 @@
 #include <string.h>
 
 #define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
-#define EW_STORE_VERSION 1u
+#define EW_STORE_VERSION 2u
 #define EW_ALIGN 64u
 #define EW_NONE (-1)
+
+const int ew_window_minutes[EW_WINDOW_COUNT] = {1, 5, 15};
+
+typedef struct ew_bucket {
+    int64_t epoch; /* time / EW_BUCKET_US of the counts below */
+    uint64_t count_500;
+    uint64_t count_5xx;
+} ew_bucket;
 
 typedef struct ew_file_slot {
     ew_file_stat stat;
@@ -72,11 +82,15 @@ struct ew_store {
     uint64_t ring_seq; /* failures written to the ring so far */
     uint64_t failures_recorded;
     uint64_t files_evicted;
-    uint32_t files_used; /* slots handed out; they are never freed, only reused */
-    int32_t lru_head;    /* most recently failed */
-    int32_t lru_tail;    /* eviction candidate */
-    int32_t busy_file;   /* slot being rewritten, or EW_NONE */
-    int64_t busy_ring;   /* ring sequence being written, or EW_NONE */
+    uint32_t files_used;           /* slots handed out; they are never freed, only reused */
+    int32_t lru_head;              /* most recently failed */
+    int32_t lru_tail;              /* eviction candidate */
+    int32_t busy_file;             /* slot being rewritten, or EW_NONE */
+    int64_t busy_ring;             /* ring sequence being written, or EW_NONE */
+    ew_bucket buckets[EW_BUCKETS]; /* slot = epoch % EW_BUCKETS */
+    uint32_t handlers_used;
+    ew_handler_stat handlers[EW_HANDLER_SLOTS];
+    uint64_t handler_other[EW_CODE_COUNT]; /* failures of pairs that did not fit */
 };
 
 static size_t align_up(size_t n)
@@ -533,6 +547,49 @@ static void append_ring(ew_store *st, const ew_failure *f)
     st->busy_ring = EW_NONE;
 }
 
+static void count_in_window(ew_store *st, const ew_failure *f)
+{
+    int64_t t = f->time_us + (f->duration_us > 0 ? f->duration_us : 0);
+    if (t < 0) {
+        return;
+    }
+    int64_t epoch = t / EW_BUCKET_US;
+    ew_bucket *b = &st->buckets[epoch % EW_BUCKETS];
+    if (b->epoch != epoch) {
+        if (b->epoch > epoch) {
+            return; /* older than every window */
+        }
+        b->epoch = epoch;
+        b->count_500 = 0;
+        b->count_5xx = 0;
+    }
+    b->count_5xx++;
+    if (f->status == 500) {
+        b->count_500++;
+    }
+}
+
+static void count_by_handler(ew_store *st, const ew_failure *f)
+{
+    for (uint32_t i = 0; i < st->handlers_used; i++) {
+        ew_handler_stat *h = &st->handlers[i];
+        if (h->status == f->status && strncmp(h->handler, f->handler, EW_HANDLER_MAX) == 0) {
+            h->count++;
+            return;
+        }
+    }
+    if (st->handlers_used < EW_HANDLER_SLOTS) {
+        ew_handler_stat *h = &st->handlers[st->handlers_used++];
+        ew_copy_field(h->handler, sizeof(h->handler), f->handler);
+        h->status = f->status;
+        h->count = 1;
+        return;
+    }
+    if (f->status >= EW_CODE_FIRST && f->status < EW_CODE_FIRST + EW_CODE_COUNT) {
+        st->handler_other[f->status - EW_CODE_FIRST]++;
+    }
+}
+
 int ew_store_record_failure(ew_store *st, const ew_failure *failure)
 {
     char file[EW_FILE_MAX];
@@ -546,6 +603,8 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     }
     update_file_table(st, failure, file);
     append_ring(st, failure);
+    count_in_window(st, failure);
+    count_by_handler(st, failure);
     st->failures_recorded++;
     store_unlock(st);
     return 0;
@@ -597,15 +656,58 @@ static void read_counters(ew_store *st, ew_snapshot *out)
     out->lock_recoveries = atomic_load_explicit(&st->lock_recoveries, memory_order_relaxed);
 }
 
-int ew_store_snapshot(ew_store *st, apr_pool_t *pool, ew_snapshot *out)
+static int compare_handlers(const void *a, const void *b)
+{
+    const ew_handler_stat *x = a;
+    const ew_handler_stat *y = b;
+    int c = strcmp(x->handler, y->handler);
+    return c != 0 ? c : (x->status > y->status) - (x->status < y->status);
+}
+
+static void read_windows(const ew_store *st, int64_t now_us, ew_snapshot *out)
+{
+    int64_t now_epoch = now_us / EW_BUCKET_US;
+    for (int w = 0; w < EW_WINDOW_COUNT; w++) {
+        int64_t span = (int64_t)ew_window_minutes[w] * 60 * 1000000 / EW_BUCKET_US;
+        for (int i = 0; i < EW_BUCKETS; i++) {
+            const ew_bucket *b = &st->buckets[i];
+            if (b->epoch <= now_epoch && b->epoch > now_epoch - span) {
+                out->window_500[w] += b->count_500;
+                out->window_5xx[w] += b->count_5xx;
+            }
+        }
+    }
+}
+
+/* Handler rows, then one "other" row per status for pairs that did not fit. */
+static uint32_t read_handlers(const ew_store *st, ew_handler_stat *dst)
+{
+    uint32_t n = st->handlers_used;
+    memcpy(dst, st->handlers, (size_t)n * sizeof(*dst));
+    qsort(dst, n, sizeof(*dst), compare_handlers);
+    for (int i = 0; i < EW_CODE_COUNT; i++) {
+        if (st->handler_other[i] > 0) {
+            ew_handler_stat *h = &dst[n++];
+            ew_copy_field(h->handler, sizeof(h->handler), EW_HANDLER_OTHER);
+            h->status = (uint16_t)(EW_CODE_FIRST + i);
+            h->count = st->handler_other[i];
+        }
+    }
+    return n;
+}
+
+int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out)
 {
     memset(out, 0, sizeof(*out));
     out->since_us = st->since_us;
+    out->taken_us = now_us;
     out->files_capacity = st->files_cap;
     out->recent_capacity = st->recent_cap;
     /* Allocate before locking so the lock is held only for the copies. */
     ew_file_stat *files = apr_palloc(pool, (size_t)st->files_cap * sizeof(ew_file_stat));
     ew_failure *recent = apr_palloc(pool, (size_t)st->recent_cap * sizeof(ew_failure));
+    ew_handler_stat *handlers =
+        apr_palloc(pool, (EW_HANDLER_SLOTS + EW_CODE_COUNT) * sizeof(ew_handler_stat));
 
     int rc = store_lock(st);
     if (rc != 0) {
@@ -614,6 +716,9 @@ int ew_store_snapshot(ew_store *st, apr_pool_t *pool, ew_snapshot *out)
     read_counters(st, out);
     out->failures_recorded = st->failures_recorded;
     out->files_evicted = st->files_evicted;
+    read_windows(st, now_us, out);
+    out->handlers_len = read_handlers(st, handlers);
+    out->handlers = handlers;
 
     ew_file_slot *slots = file_slots(st);
     uint32_t nfiles = 0;
@@ -649,7 +754,7 @@ void ew_store_migrate(ew_store *to, ew_store *from)
     if (apr_pool_create(&pool, NULL) != APR_SUCCESS) {
         return;
     }
-    if (ew_store_snapshot(from, pool, &snap) == 0) {
+    if (ew_store_snapshot(from, pool, 0, &snap) == 0) {
         to->since_us = snap.since_us;
         for (int i = 0; i < EW_CLASS_COUNT; i++) {
             atomic_store(&to->requests_by_class[i], snap.requests_by_class[i]);
@@ -680,6 +785,14 @@ void ew_store_migrate(ew_store *to, ew_store *from)
             uint32_t nrecent = snap.recent_len < to->recent_cap ? snap.recent_len : to->recent_cap;
             for (uint32_t i = nrecent; i > 0; i--) {
                 append_ring(to, &snap.recent[i - 1]);
+            }
+            /* Same version, same layout: windows and handler rows copy as is. */
+            if (store_lock(from) == 0) {
+                memcpy(to->buckets, from->buckets, sizeof(to->buckets));
+                memcpy(to->handlers, from->handlers, sizeof(to->handlers));
+                memcpy(to->handler_other, from->handler_other, sizeof(to->handler_other));
+                to->handlers_used = from->handlers_used;
+                store_unlock(from);
             }
             to->failures_recorded = snap.failures_recorded;
             to->files_evicted = snap.files_evicted + (snap.files_len - keep);

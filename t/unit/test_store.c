@@ -103,7 +103,7 @@ START_TEST(counters_by_class_and_code)
     ew_store_add_traffic(st, 1000, 10);
     ew_store_add_traffic(st, 24, 5);
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     ck_assert_uint_eq(s.requests_total, 13);
     ck_assert_uint_eq(s.requests_by_class[1], 1);
     ck_assert_uint_eq(s.requests_by_class[2], 3);
@@ -150,7 +150,7 @@ START_TEST(table_aggregates_per_file)
     ck_assert_int_eq(ew_store_record_failure(st, &b1), 0);
     ck_assert_int_eq(ew_store_record_failure(st, &a2), 0);
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     ck_assert_uint_eq(s.files_len, 2);
     ck_assert_uint_eq(s.failures_recorded, 3);
     /* Sorted by count: a.php first. */
@@ -177,7 +177,7 @@ START_TEST(failure_without_file_is_keyed_by_uri)
     ew_copy_field(f.uri, sizeof(f.uri), "/proxied/path");
     ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     ck_assert_uint_eq(s.files_len, 1);
     ck_assert_str_eq(s.files[0].file, "/proxied/path");
     /* The ring keeps the failure as recorded. */
@@ -197,7 +197,7 @@ START_TEST(table_evicts_least_recently_failed)
         ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
     }
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     ck_assert_uint_eq(s.files_len, 3);
     ck_assert_uint_eq(s.files_evicted, 1);
     ck_assert_ptr_null(find_file(&s, "/b"));
@@ -207,7 +207,7 @@ START_TEST(table_evicts_least_recently_failed)
     /* /b comes back as a new entry and evicts /c, now the oldest. */
     ew_failure b = make_failure("/b", 500, 3000, "m");
     ck_assert_int_eq(ew_store_record_failure(st, &b), 0);
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     ck_assert_uint_eq(s.files_evicted, 2);
     ck_assert_ptr_null(find_file(&s, "/c"));
     ck_assert_uint_eq(find_file(&s, "/b")->count, 1);
@@ -271,7 +271,7 @@ START_TEST(table_matches_lru_model)
 
         if (step % 97 == 0 || step == STEPS - 1) {
             ew_snapshot s;
-            ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+            ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
             ck_assert_uint_eq(s.files_len, (uint32_t)model_len);
             ck_assert_uint_eq(s.files_evicted, evicted);
             for (int i = 0; i < model_len; i++) {
@@ -296,7 +296,7 @@ START_TEST(ring_wraps_newest_first)
         ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
     }
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     ck_assert_uint_eq(s.recent_capacity, 4);
     ck_assert_uint_eq(s.recent_len, 4);
     for (uint32_t i = 0; i < 4; i++) {
@@ -318,7 +318,7 @@ START_TEST(ring_partially_filled)
         ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
     }
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     ck_assert_uint_eq(s.recent_len, 3);
     ck_assert_int_eq(s.recent[0].time_us, 102);
     ck_assert_int_eq(s.recent[2].time_us, 100);
@@ -381,7 +381,7 @@ START_TEST(dead_lock_holder_is_recovered)
     ck_assert_int_eq(ew_store_record_failure(st, &d), 0);
 
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     ck_assert_uint_eq(s.lock_recoveries, 1);
     /* The busy slot is dropped, the others are intact and findable. */
     ck_assert_ptr_null(find_file(&s, "/b"));
@@ -444,7 +444,7 @@ START_TEST(threads_and_processes_count_exactly)
     ck_assert(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
 
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(st, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
     uint64_t total = 2ull * THREADS * PER_THREAD;
     uint64_t failures = total / FAIL_EVERY;
     ck_assert_uint_eq(s.requests_total, total);
@@ -483,7 +483,7 @@ START_TEST(migrate_keeps_counters_and_busiest_files)
     ew_store_migrate(neu, old);
 
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(neu, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
     ck_assert_int_eq(s.since_us, 1000);
     ck_assert_uint_eq(s.requests_total, 6);
     ck_assert_uint_eq(s.requests_by_class[2], 5);
@@ -502,11 +502,144 @@ START_TEST(migrate_keeps_counters_and_busiest_files)
     /* The migrated table is a working table: lookups hit the same entries. */
     ew_failure f = make_failure("/warm", 500, 300, "m");
     ck_assert_int_eq(ew_store_record_failure(neu, &f), 0);
-    ck_assert_int_eq(ew_store_snapshot(neu, pool, &s), 0);
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
     ck_assert_uint_eq(find_file(&s, "/warm")->count, 3);
     ck_assert_uint_eq(s.files_len, 2);
+    /* Handler rows and window buckets came along too. */
+    ck_assert_uint_eq(s.handlers_len, 1);
+    ck_assert_uint_eq(s.handlers[0].count, 7);
+    ck_assert_uint_eq(s.window_5xx[0], 7);
     munmap(base1, len1);
     munmap(base2, len2);
+}
+END_TEST
+
+#define SEC 1000000LL
+
+static void record_at(ew_store *st, int status, int64_t t)
+{
+    ew_failure f = make_failure("/w.php", status, t, "m");
+    ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+}
+
+/* The windows move with an injected clock: failures leave the 1-minute
+ * window after 60 s (+ at most one 5 s bucket), the 15-minute one after
+ * 15 minutes. */
+START_TEST(windows_move_with_the_clock)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(4, 4, &base, &len);
+    int64_t t0 = 1700000000LL * SEC; /* a multiple of 5 s */
+    record_at(st, 500, t0);
+    record_at(st, 500, t0 + 1 * SEC);
+    record_at(st, 503, t0 + 2 * SEC);
+    record_at(st, 500, t0 + 4 * 60 * SEC); /* four minutes later */
+
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, t0 + 4 * 60 * SEC, &s), 0);
+    ck_assert_uint_eq(s.window_500[0], 1); /* 1m: only the newest */
+    ck_assert_uint_eq(s.window_5xx[0], 1);
+    ck_assert_uint_eq(s.window_500[1], 3); /* 5m: all */
+    ck_assert_uint_eq(s.window_5xx[1], 4);
+    ck_assert_uint_eq(s.window_500[2], 3);
+    ck_assert_uint_eq(s.window_5xx[2], 4);
+
+    /* 5m01s after t0 + 4 s: the first three are out of the 5m window. */
+    ck_assert_int_eq(ew_store_snapshot(st, pool, t0 + 5 * 60 * SEC + 5 * SEC, &s), 0);
+    ck_assert_uint_eq(s.window_500[0], 0);
+    ck_assert_uint_eq(s.window_500[1], 1);
+    ck_assert_uint_eq(s.window_5xx[1], 1);
+    ck_assert_uint_eq(s.window_5xx[2], 4);
+
+    /* Just inside, then just past, the 15-minute edge of the newest. */
+    ck_assert_int_eq(ew_store_snapshot(st, pool, t0 + 19 * 60 * SEC - 1, &s), 0);
+    ck_assert_uint_eq(s.window_5xx[2], 1);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, t0 + 19 * 60 * SEC, &s), 0);
+    ck_assert_uint_eq(s.window_5xx[2], 0);
+    /* Counters are not windows: they keep everything. */
+    ck_assert_uint_eq(s.failures_recorded, 4);
+    munmap(base, len);
+}
+END_TEST
+
+/* A bucket slot is reused when the clock comes round to it again: the old
+ * counts must not leak into the new period. */
+START_TEST(window_buckets_are_reused_cleanly)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(4, 4, &base, &len);
+    int64_t t0 = 1700000000LL * SEC;
+    record_at(st, 500, t0);
+    int64_t later = t0 + (int64_t)EW_BUCKETS * EW_BUCKET_US; /* same slot */
+    record_at(st, 502, later);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, later, &s), 0);
+    ck_assert_uint_eq(s.window_500[2], 0);
+    ck_assert_uint_eq(s.window_5xx[2], 1);
+    /* A late arrival older than the slot's period is not counted. */
+    record_at(st, 500, t0 + 1 * SEC);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, later, &s), 0);
+    ck_assert_uint_eq(s.window_500[2], 0);
+    munmap(base, len);
+}
+END_TEST
+
+/* The window uses when the response started (time + duration). */
+START_TEST(window_counts_response_start)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(4, 4, &base, &len);
+    int64_t t0 = 1700000000LL * SEC;
+    ew_failure f = make_failure("/slow.php", 500, t0, "m");
+    f.duration_us = 120 * SEC;
+    ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, t0 + 150 * SEC, &s), 0);
+    ck_assert_uint_eq(s.window_500[0], 1);
+    munmap(base, len);
+}
+END_TEST
+
+START_TEST(handler_table_counts_pairs_and_overflows)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(4, 4, &base, &len);
+    ew_failure f = make_failure("/a", 500, 1, "m");
+    ew_store_record_failure(st, &f);
+    ew_store_record_failure(st, &f);
+    f.status = 503;
+    ew_store_record_failure(st, &f);
+    ew_copy_field(f.handler, sizeof(f.handler), "cgi-script");
+    f.status = 500;
+    ew_store_record_failure(st, &f);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.handlers_len, 3);
+    ck_assert_str_eq(s.handlers[0].handler, "application/x-httpd-php");
+    ck_assert_uint_eq(s.handlers[0].status, 500);
+    ck_assert_uint_eq(s.handlers[0].count, 2);
+    ck_assert_uint_eq(s.handlers[1].status, 503);
+    ck_assert_str_eq(s.handlers[2].handler, "cgi-script");
+
+    /* Fill the table; further pairs land in "other" by status. */
+    for (int i = 0; i < EW_HANDLER_SLOTS + 5; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "h%03d", i);
+        ew_copy_field(f.handler, sizeof(f.handler), name);
+        f.status = 502;
+        ew_store_record_failure(st, &f);
+    }
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.handlers_len, EW_HANDLER_SLOTS + 1);
+    const ew_handler_stat *last = &s.handlers[s.handlers_len - 1];
+    ck_assert_str_eq(last->handler, EW_HANDLER_OTHER);
+    ck_assert_uint_eq(last->status, 502);
+    ck_assert_uint_eq(last->count, 3 + 5); /* 64 slots - 3 used before = 61 fit */
+    munmap(base, len);
 }
 END_TEST
 
@@ -529,6 +662,10 @@ Suite *store_suite(void)
     tcase_add_test(tc, dead_lock_holder_is_recovered);
     tcase_add_test(tc, threads_and_processes_count_exactly);
     tcase_add_test(tc, migrate_keeps_counters_and_busiest_files);
+    tcase_add_test(tc, windows_move_with_the_clock);
+    tcase_add_test(tc, window_buckets_are_reused_cleanly);
+    tcase_add_test(tc, window_counts_response_start);
+    tcase_add_test(tc, handler_table_counts_pairs_and_overflows);
     suite_add_tcase(s, tc);
     return s;
 }
