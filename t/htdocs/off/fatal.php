@@ -1,0 +1,3 @@
+<?php
+// Fails under <Location /off>, where ErrWatch is Off.
+require_once __DIR__ . '/missing.phpp';

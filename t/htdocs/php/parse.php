@@ -1,0 +1,4 @@
+<?php
+// A syntax error: PHP cannot compile this file.
+echo "missing semicolon"
+function broken( {
