@@ -19,4 +19,10 @@ void ew_escape_json(ew_buf *b, const char *s);
  * characters become spaces so one value never spans two lines. */
 void ew_escape_line(ew_buf *b, const char *s);
 
+/* A Prometheus / OpenMetrics label value, without the surrounding quotes:
+ * backslash, double quote and newline become \\, \" and \n; other control
+ * characters (CR, tab, DEL, ...) and bytes that are not strict UTF-8 become
+ * U+FFFD, so a sample always stays on one well-formed line. */
+void ew_escape_prom_label(ew_buf *b, const char *s);
+
 #endif

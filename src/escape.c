@@ -1,5 +1,5 @@
 /*
- * Escaping for the three output formats. Each function copies runs of bytes
+ * Escaping for the output formats. Each function copies runs of bytes
  * that need no escaping in one ew_buf_append() and handles the rest byte by
  * byte.
  */
@@ -102,63 +102,32 @@ static size_t ew_utf8_len(const unsigned char *p)
     return 0;
 }
 
-void ew_escape_json(ew_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
+/*
+ * Walks a NUL-terminated string as strict UTF-8 and appends it to b. ASCII
+ * bytes for which ascii_rep() returns a replacement are replaced by it;
+ * every byte that does not belong to a well-formed sequence (ew_utf8_len)
+ * becomes invalid_rep. Everything else is copied in runs.
+ */
+typedef const char *ew_ascii_rep_fn(unsigned char c, char tmp[8]);
 
-    ew_buf_putc(b, '"');
-    if (s == NULL) {
-        ew_buf_putc(b, '"');
-        return;
-    }
+static void ew_escape_utf8(ew_buf *b, const char *s, ew_ascii_rep_fn *ascii_rep,
+                           const char *invalid_rep)
+{
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *run = p;
     while (*p != '\0') {
-        unsigned char c = *p;
         const char *rep = NULL;
-        char ubuf[7];
+        char tmp[8];
         size_t n = 1;
 
-        switch (c) {
-        case '"':
-            rep = "\\\"";
-            break;
-        case '\\':
-            rep = "\\\\";
-            break;
-        case '\n':
-            rep = "\\n";
-            break;
-        case '\r':
-            rep = "\\r";
-            break;
-        case '\t':
-            rep = "\\t";
-            break;
-        case '\b':
-            rep = "\\b";
-            break;
-        case '\f':
-            rep = "\\f";
-            break;
-        default:
-            if (ew_is_control(c)) {
-                ubuf[0] = '\\';
-                ubuf[1] = 'u';
-                ubuf[2] = '0';
-                ubuf[3] = '0';
-                ubuf[4] = hex[c >> 4];
-                ubuf[5] = hex[c & 0x0f];
-                ubuf[6] = '\0';
-                rep = ubuf;
-            } else if (c >= 0x80) {
-                n = ew_utf8_len(p);
-                if (n == 0) {
-                    rep = "\\ufffd";
-                    n = 1;
-                }
+        if (*p < 0x80) {
+            rep = ascii_rep(*p, tmp);
+        } else {
+            n = ew_utf8_len(p);
+            if (n == 0) {
+                rep = invalid_rep;
+                n = 1;
             }
-            break;
         }
         if (rep != NULL) {
             ew_buf_append(b, (const char *)run, (size_t)(p - run));
@@ -170,7 +139,71 @@ void ew_escape_json(ew_buf *b, const char *s)
         }
     }
     ew_buf_append(b, (const char *)run, (size_t)(p - run));
+}
+
+static const char *ew_json_ascii_rep(unsigned char c, char tmp[8])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    switch (c) {
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\n':
+        return "\\n";
+    case '\r':
+        return "\\r";
+    case '\t':
+        return "\\t";
+    case '\b':
+        return "\\b";
+    case '\f':
+        return "\\f";
+    default:
+        if (!ew_is_control(c)) {
+            return NULL;
+        }
+        tmp[0] = '\\';
+        tmp[1] = 'u';
+        tmp[2] = '0';
+        tmp[3] = '0';
+        tmp[4] = hex[c >> 4];
+        tmp[5] = hex[c & 0x0f];
+        tmp[6] = '\0';
+        return tmp;
+    }
+}
+
+void ew_escape_json(ew_buf *b, const char *s)
+{
     ew_buf_putc(b, '"');
+    if (s != NULL) {
+        ew_escape_utf8(b, s, ew_json_ascii_rep, "\\ufffd");
+    }
+    ew_buf_putc(b, '"');
+}
+
+static const char *ew_prom_ascii_rep(unsigned char c, char tmp[8])
+{
+    (void)tmp;
+    switch (c) {
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\n':
+        return "\\n";
+    default:
+        return ew_is_control(c) ? ew_replacement_utf8 : NULL;
+    }
+}
+
+void ew_escape_prom_label(ew_buf *b, const char *s)
+{
+    if (s != NULL) {
+        ew_escape_utf8(b, s, ew_prom_ascii_rep, ew_replacement_utf8);
+    }
 }
 
 void ew_escape_line(ew_buf *b, const char *s)

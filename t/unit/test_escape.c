@@ -1,4 +1,4 @@
-/* Unit tests for ew_buf and the three escapers. Expected strings are written
+/* Unit tests for ew_buf and the escapers. Expected strings are written
  * out by hand from the rules in include/ew_escape.h. */
 #include <string.h>
 
@@ -247,6 +247,77 @@ START_TEST(line_controls)
 }
 END_TEST
 
+/* ---- Prometheus / OpenMetrics label values ---- */
+
+START_TEST(prom_basic)
+{
+    CHECK_ESCAPE(ew_escape_prom_label, NULL, "");
+    CHECK_ESCAPE(ew_escape_prom_label, "", "");
+    CHECK_ESCAPE(ew_escape_prom_label, "application/x-httpd-php", "application/x-httpd-php");
+    /* No quotes around the value; only \\, \" and \n are escaped. */
+    CHECK_ESCAPE(ew_escape_prom_label, "a\\b\"c\nd", "a\\\\b\\\"c\\nd");
+    CHECK_ESCAPE(ew_escape_prom_label, "\\\\", "\\\\\\\\");
+    /* Nothing else is special inside a quoted label value. */
+    CHECK_ESCAPE(ew_escape_prom_label, "{x=\"}\"} <&> ' , =", "{x=\\\"}\\\"} <&> ' , =");
+}
+END_TEST
+
+START_TEST(prom_controls)
+{
+    /* CR, tab, other C0 controls and DEL become U+FFFD; newline is \n. */
+    CHECK_ESCAPE(ew_escape_prom_label,
+                 "a\r\nb\tc\x01"
+                 "d\x1f"
+                 "e\x7f",
+                 "a\xEF\xBF\xBD\\nb\xEF\xBF\xBD"
+                 "c\xEF\xBF\xBD"
+                 "d\xEF\xBF\xBD"
+                 "e\xEF\xBF\xBD");
+}
+END_TEST
+
+START_TEST(prom_utf8)
+{
+    /* Valid UTF-8 passes through, including U+FFFD itself. */
+    CHECK_ESCAPE(ew_escape_prom_label, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBD",
+                 "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBD");
+    /* Each invalid byte becomes one raw U+FFFD (EF BF BD). */
+    CHECK_ESCAPE(ew_escape_prom_label, "\xFF", "\xEF\xBF\xBD");
+    CHECK_ESCAPE(ew_escape_prom_label, "\xC0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK_ESCAPE(ew_escape_prom_label,
+                 "a\xED\xA0\x80"
+                 "z",
+                 "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz");
+    CHECK_ESCAPE(ew_escape_prom_label, "\xF4\x90\x80\x80",
+                 "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK_ESCAPE(ew_escape_prom_label, "\xE2\x82x", "\xEF\xBF\xBD\xEF\xBF\xBDx");
+    CHECK_ESCAPE(ew_escape_prom_label, "\xC3", "\xEF\xBF\xBD");
+    CHECK_ESCAPE(ew_escape_prom_label, "\xC3\xA9\x80\xC3\xA9", "\xC3\xA9\xEF\xBF\xBD\xC3\xA9");
+}
+END_TEST
+
+START_TEST(prom_hostile_mix)
+{
+    CHECK_ESCAPE(ew_escape_prom_label,
+                 "/srv/<x>&\"y\"\\z\n}{\xFF"
+                 "\xC3\xA9",
+                 "/srv/<x>&\\\"y\\\"\\\\z\\n}{\xEF\xBF\xBD\xC3\xA9");
+}
+END_TEST
+
+START_TEST(prom_appends)
+{
+    ew_buf b;
+    ew_buf_init(&b, pool, 0);
+    ew_buf_puts(&b, "x=\"");
+    ew_escape_prom_label(&b, "a\"b");
+    ew_escape_prom_label(&b, NULL);
+    ew_buf_putc(&b, '"');
+    ck_assert_str_eq(b.data, "x=\"a\\\"b\"");
+    ck_assert_uint_eq(b.len, 8);
+}
+END_TEST
+
 Suite *escape_suite(void)
 {
     Suite *s = suite_create("escape");
@@ -280,6 +351,15 @@ Suite *escape_suite(void)
     tc = tcase_create("line");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, line_controls);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("prom");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, prom_basic);
+    tcase_add_test(tc, prom_controls);
+    tcase_add_test(tc, prom_utf8);
+    tcase_add_test(tc, prom_hostile_mix);
+    tcase_add_test(tc, prom_appends);
     suite_add_tcase(s, tc);
 
     return s;
