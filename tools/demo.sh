@@ -36,7 +36,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/errwatch-demo.XXXXXX")
 pid=
 # shellcheck disable=SC2317 # called from the traps
 cleanup() {
-    trap - EXIT INT TERM HUP
+    trap - EXIT
+    trap '' INT TERM HUP
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -129,7 +130,9 @@ Error log below. Ctrl-C stops the server.
 
 EOF
 
-"$APACHE2" -f "$tmp/httpd.conf" -DFOREGROUND &
+# In its own session: on shutdown httpd signals its whole process group,
+# which must not include this script or the make that runs it.
+setsid "$APACHE2" -f "$tmp/httpd.conf" -DFOREGROUND &
 pid=$!
 status=0
 wait "$pid" || status=$?
