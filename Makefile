@@ -13,11 +13,11 @@ CC ?= cc
 
 # Packages the build, the demo and the tests need (Debian 12).
 DEB_PACKAGES = apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
-	curl jq perl libjson-pp-perl
+	curl jq perl libjson-pp-perl prometheus
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
-	src/format_html.c src/format_time.c src/net.c
+	src/format_html.c src/format_metrics.c src/format_time.c src/net.c
 # httpd glue.
 HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c \
 	src/server_stats.c

@@ -55,4 +55,13 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap);
 /* The HTML page for people. */
 void ew_format_html(ew_buf *b, const ew_snapshot *snap);
 
+/* The metrics page: Prometheus text exposition 0.0.4 when openmetrics is 0,
+ * OpenMetrics 1.0 (ending in "# EOF") otherwise. errwatch_* families first,
+ * then the server figures under the community apache_exporter's apache_*
+ * names. The caller sets the Content-Type:
+ *   text/plain; version=0.0.4; charset=utf-8
+ *   application/openmetrics-text; version=1.0.0; charset=utf-8 */
+void ew_format_metrics(ew_buf *b, const ew_server_stats *server, const ew_snapshot *snap,
+                       int openmetrics);
+
 #endif

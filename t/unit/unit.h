@@ -8,5 +8,6 @@ Suite *store_suite(void);
 Suite *escape_suite(void);
 Suite *format_suite(void);
 Suite *net_suite(void);
+Suite *metrics_suite(void);
 
 #endif
