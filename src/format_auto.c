@@ -117,4 +117,12 @@ void ew_format_auto_errors(ew_buf *b, const ew_snapshot *snap)
     ew_buf_printf(b, "ErrorFiles: %u\n", (unsigned)snap->files_len);
     ew_buf_printf(b, "ErrorFilesEvicted: %llu\n", (unsigned long long)snap->files_evicted);
     ew_buf_printf(b, "ErrWatchUptime: %lld\n", ew_auto_period_s(snap));
+    for (int i = 0; i < EW_WINDOW_COUNT; i++) {
+        ew_buf_printf(b, "Errors500Last%dm: %llu\n", ew_window_minutes[i],
+                      (unsigned long long)snap->window_500[i]);
+    }
+    for (int i = 0; i < EW_WINDOW_COUNT; i++) {
+        ew_buf_printf(b, "Errors5xxLast%dm: %llu\n", ew_window_minutes[i],
+                      (unsigned long long)snap->window_5xx[i]);
+    }
 }

@@ -1,6 +1,7 @@
 /*
- * The HTML status page for people: a summary, requests per class and per 5xx
- * status, the top failing files and the most recent failures. No JavaScript;
+ * The HTML status page for people: a summary (with the 1/5/15-minute
+ * windows), requests per class and per 5xx status, failures by handler, the
+ * top failing files and the most recent failures. No JavaScript;
  * every string from the snapshot goes through ew_escape_html().
  */
 #include "ew_escape.h"
@@ -49,6 +50,20 @@ static void ew_html_td_u(ew_buf *b, uint64_t n)
     ew_buf_printf(b, "<td class=\"n\">%llu</td>", (unsigned long long)n);
 }
 
+/* "<tr><th>5xx, last 1m / 5m / 15m</th><td>1 / 3 / 3</td></tr>" */
+static void ew_html_window_row(ew_buf *b, const char *what, const uint64_t counts[EW_WINDOW_COUNT])
+{
+    ew_buf_printf(b, "<tr><th>%s, last", what);
+    for (int i = 0; i < EW_WINDOW_COUNT; i++) {
+        ew_buf_printf(b, "%s%dm", i == 0 ? " " : " / ", ew_window_minutes[i]);
+    }
+    ew_buf_puts(b, "</th><td>");
+    for (int i = 0; i < EW_WINDOW_COUNT; i++) {
+        ew_buf_printf(b, "%s%llu", i == 0 ? "" : " / ", (unsigned long long)counts[i]);
+    }
+    ew_buf_puts(b, "</td></tr>\n");
+}
+
 static void ew_html_summary(ew_buf *b, const ew_snapshot *snap)
 {
     int64_t period_us = snap->taken_us - snap->since_us;
@@ -65,6 +80,8 @@ static void ew_html_summary(ew_buf *b, const ew_snapshot *snap)
                   (unsigned long long)snap->requests_by_class[5]);
     ew_buf_printf(b, "<tr><th>500 responses</th><td>%llu</td></tr>\n",
                   (unsigned long long)snap->errors_by_code[0]);
+    ew_html_window_row(b, "5xx", snap->window_5xx);
+    ew_html_window_row(b, "500", snap->window_500);
     ew_buf_printf(b,
                   "<tr><th>Files tracked</th><td>%u of %u (%llu evicted)</td></tr>\n"
                   "<tr><th>Failures recorded</th><td>%llu</td></tr>\n",
@@ -108,6 +125,26 @@ static void ew_html_counts(ew_buf *b, const ew_snapshot *snap)
     } else {
         ew_buf_puts(b, "<p>No 5xx responses.</p>\n");
     }
+}
+
+static void ew_html_handlers(ew_buf *b, const ew_snapshot *snap)
+{
+    ew_buf_puts(b, "<h2>By handler</h2>\n");
+    if (snap->handlers_len == 0) {
+        ew_buf_puts(b, "<p>No failures recorded.</p>\n");
+        return;
+    }
+    ew_buf_puts(b, "<table class=\"handlers\">\n"
+                   "<tr><th>Handler</th><th>Status</th><th>Count</th></tr>\n");
+    for (uint32_t i = 0; i < snap->handlers_len; i++) {
+        const ew_handler_stat *h = &snap->handlers[i];
+        ew_buf_puts(b, "<tr>");
+        ew_html_td(b, "mono", h->handler);
+        ew_buf_printf(b, "<td>%u</td>", (unsigned)h->status);
+        ew_html_td_u(b, h->count);
+        ew_buf_puts(b, "</tr>\n");
+    }
+    ew_buf_puts(b, "</table>\n");
 }
 
 static void ew_html_files(ew_buf *b, const ew_snapshot *snap)
@@ -179,6 +216,7 @@ void ew_format_html(ew_buf *b, const ew_snapshot *snap)
     ew_buf_puts(b, ew_html_head);
     ew_html_summary(b, snap);
     ew_html_counts(b, snap);
+    ew_html_handlers(b, snap);
     ew_html_files(b, snap);
     ew_html_recent(b, snap);
     ew_buf_puts(b, "</body>\n</html>\n");

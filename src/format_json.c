@@ -5,6 +5,12 @@
  *   {"since":"...","since_us":N,"now":"...","uptime_seconds":N,
  *   "requests":{...},
  *   ...
+ *   "status":{...},
+ *   "window":{"500":{"1m":N,"5m":N,"15m":N},"5xx":{...}},
+ *   "store":{...},
+ *   "handlers":[
+ *   {"handler":"...","status":N,"count":N}
+ *   ],
  *   "files":[
  *   {...},
  *   {...}
@@ -25,6 +31,20 @@ static void ew_json_time(ew_buf *b, int64_t time_us)
 static void ew_json_u(ew_buf *b, const char *key, uint64_t value)
 {
     ew_buf_printf(b, "\"%s\":%llu", key, (unsigned long long)value);
+}
+
+static void ew_json_handlers(ew_buf *b, const ew_snapshot *snap)
+{
+    ew_buf_puts(b, "\"handlers\":[");
+    for (uint32_t i = 0; i < snap->handlers_len; i++) {
+        const ew_handler_stat *h = &snap->handlers[i];
+        ew_buf_puts(b, i == 0 ? "\n{\"handler\":" : ",\n{\"handler\":");
+        ew_escape_json(b, h->handler);
+        ew_buf_printf(b, ",\"status\":%u,", (unsigned)h->status);
+        ew_json_u(b, "count", h->count);
+        ew_buf_putc(b, '}');
+    }
+    ew_buf_puts(b, snap->handlers_len > 0 ? "\n]" : "]");
 }
 
 static void ew_json_files(ew_buf *b, const ew_snapshot *snap)
@@ -109,6 +129,18 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     }
     ew_buf_puts(b, "},\n");
 
+    ew_buf_puts(b, "\"window\":{");
+    for (int s = 0; s < 2; s++) {
+        const uint64_t *w = s == 0 ? snap->window_500 : snap->window_5xx;
+        ew_buf_puts(b, s == 0 ? "\"500\":{" : ",\"5xx\":{");
+        for (int i = 0; i < EW_WINDOW_COUNT; i++) {
+            ew_buf_printf(b, "%s\"%dm\":%llu", i == 0 ? "" : ",", ew_window_minutes[i],
+                          (unsigned long long)w[i]);
+        }
+        ew_buf_putc(b, '}');
+    }
+    ew_buf_puts(b, "},\n");
+
     ew_buf_puts(b, "\"store\":{");
     ew_json_u(b, "files_capacity", snap->files_capacity);
     ew_buf_putc(b, ',');
@@ -123,6 +155,8 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     ew_json_u(b, "lock_recoveries", snap->lock_recoveries);
     ew_buf_puts(b, "},\n");
 
+    ew_json_handlers(b, snap);
+    ew_buf_puts(b, ",\n");
     ew_json_files(b, snap);
     ew_buf_puts(b, ",\n");
     ew_json_recent(b, snap);

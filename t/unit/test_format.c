@@ -111,6 +111,12 @@ static void fill_auto_snapshot(ew_snapshot *snap)
     snap->duration_us_total = 2000000 + 999; /* 2000 ms, the rest is dropped */
     snap->files_len = 2;
     snap->files_evicted = 7;
+    snap->window_500[0] = 1; /* last 1 minute */
+    snap->window_500[1] = 2; /* 5 */
+    snap->window_500[2] = 3; /* 15 */
+    snap->window_5xx[0] = 2;
+    snap->window_5xx[1] = 4;
+    snap->window_5xx[2] = 6;
 }
 
 static const char auto_errors_expected[] = "Errors500: 3\n"
@@ -119,7 +125,13 @@ static const char auto_errors_expected[] = "Errors500: 3\n"
                                            "Errors504: 1\n"
                                            "ErrorFiles: 2\n"
                                            "ErrorFilesEvicted: 7\n"
-                                           "ErrWatchUptime: 10\n";
+                                           "ErrWatchUptime: 10\n"
+                                           "Errors500Last1m: 1\n"
+                                           "Errors500Last5m: 2\n"
+                                           "Errors500Last15m: 3\n"
+                                           "Errors5xxLast1m: 2\n"
+                                           "Errors5xxLast5m: 4\n"
+                                           "Errors5xxLast15m: 6\n";
 
 START_TEST(auto_full_prefork)
 {
@@ -166,7 +178,13 @@ START_TEST(auto_full_prefork)
                              "Errors504: 1\n"
                              "ErrorFiles: 2\n"
                              "ErrorFilesEvicted: 7\n"
-                             "ErrWatchUptime: 10\n");
+                             "ErrWatchUptime: 10\n"
+                             "Errors500Last1m: 1\n"
+                             "Errors500Last5m: 2\n"
+                             "Errors500Last15m: 3\n"
+                             "Errors5xxLast1m: 2\n"
+                             "Errors5xxLast5m: 4\n"
+                             "Errors5xxLast15m: 6\n");
 }
 END_TEST
 
@@ -235,7 +253,13 @@ START_TEST(auto_full_event)
                              "Errors5xx: 0\n"
                              "ErrorFiles: 0\n"
                              "ErrorFilesEvicted: 0\n"
-                             "ErrWatchUptime: 0\n");
+                             "ErrWatchUptime: 0\n"
+                             "Errors500Last1m: 0\n"
+                             "Errors500Last5m: 0\n"
+                             "Errors500Last15m: 0\n"
+                             "Errors5xxLast1m: 0\n"
+                             "Errors5xxLast5m: 0\n"
+                             "Errors5xxLast15m: 0\n");
 }
 END_TEST
 
@@ -363,7 +387,13 @@ START_TEST(auto_errors_only)
                              "Errors599: 1\n"
                              "ErrorFiles: 0\n"
                              "ErrorFilesEvicted: 0\n"
-                             "ErrWatchUptime: 0\n");
+                             "ErrWatchUptime: 0\n"
+                             "Errors500Last1m: 0\n"
+                             "Errors500Last5m: 0\n"
+                             "Errors500Last15m: 0\n"
+                             "Errors5xxLast1m: 0\n"
+                             "Errors5xxLast5m: 0\n"
+                             "Errors5xxLast15m: 0\n");
 }
 END_TEST
 
@@ -376,6 +406,13 @@ END_TEST
     "!"
 #define HOSTILE_MESSAGE_JSON                                                                       \
     "\"Fatal \\\"boom\\\" in C:\\\\x\\n\\tline\\u0001 caf\xC3\xA9 \\ufffd!\""
+
+/* A handler name with markup, quotes, a backslash, a newline and an invalid
+ * byte. */
+#define HOSTILE_HANDLER "<b>\"h\"</b>\\\n\xFF"
+#define HOSTILE_HANDLER_JSON "\"<b>\\\"h\\\"</b>\\\\\\n\\ufffd\""
+
+static ew_handler_stat json_handlers[2];
 
 static void fill_json_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_failure *fail)
 {
@@ -400,6 +437,22 @@ static void fill_json_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_failure
     snap->lock_recoveries = 1;
     snap->files_capacity = 1024;
     snap->recent_capacity = 256;
+    snap->window_500[0] = 0;
+    snap->window_500[1] = 1;
+    snap->window_500[2] = 2;
+    snap->window_5xx[0] = 1;
+    snap->window_5xx[1] = 2;
+    snap->window_5xx[2] = 3;
+
+    memset(json_handlers, 0, sizeof(json_handlers));
+    SET(json_handlers[0].handler, "application/x-httpd-php");
+    json_handlers[0].status = 500;
+    json_handlers[0].count = 2;
+    SET(json_handlers[1].handler, HOSTILE_HANDLER);
+    json_handlers[1].status = 502;
+    json_handlers[1].count = 1;
+    snap->handlers = json_handlers;
+    snap->handlers_len = 2;
 
     file->count = 3;
     file->first_seen_us = 1700000001000000LL;
@@ -443,8 +496,14 @@ START_TEST(json_small_snapshot)
         "\"other\":0},\n"
         "\"bytes_sent\":4096,\n"
         "\"status\":{\"500\":2,\"502\":1},\n"
+        "\"window\":{\"500\":{\"1m\":0,\"5m\":1,\"15m\":2},"
+        "\"5xx\":{\"1m\":1,\"5m\":2,\"15m\":3}},\n"
         "\"store\":{\"files_capacity\":1024,\"files_tracked\":1,\"files_evicted\":0,"
         "\"recent_capacity\":256,\"failures_recorded\":3,\"lock_recoveries\":1},\n"
+        "\"handlers\":[\n"
+        "{\"handler\":\"application/x-httpd-php\",\"status\":500,\"count\":2},\n"
+        "{\"handler\":" HOSTILE_HANDLER_JSON ",\"status\":502,\"count\":1}\n"
+        "],\n"
         "\"files\":[\n"
         "{\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
         "\"count\":3,\"last_status\":500,\"first_seen\":\"2023-11-14T22:13:21.000000Z\","
@@ -474,8 +533,11 @@ START_TEST(json_empty_snapshot)
                      "\"other\":0},\n"
                      "\"bytes_sent\":0,\n"
                      "\"status\":{},\n"
+                     "\"window\":{\"500\":{\"1m\":0,\"5m\":0,\"15m\":0},"
+                     "\"5xx\":{\"1m\":0,\"5m\":0,\"15m\":0}},\n"
                      "\"store\":{\"files_capacity\":0,\"files_tracked\":0,\"files_evicted\":0,"
                      "\"recent_capacity\":0,\"failures_recorded\":0,\"lock_recoveries\":0},\n"
+                     "\"handlers\":[],\n"
                      "\"files\":[],\n"
                      "\"recent\":[]\n"
                      "}\n");
@@ -580,6 +642,22 @@ START_TEST(html_escapes_snapshot_strings)
     ck_assert_ptr_nonnull(strstr(b.data, "2023-11-14T22:14:20.250000Z"));
     ck_assert_ptr_nonnull(strstr(b.data, "<td>502</td>"));
     ck_assert_ptr_nonnull(strstr(b.data, "<td>4242</td>"));
+    /* Windows, right after the all-time 500 count. */
+    ck_assert_ptr_nonnull(strstr(b.data, "<tr><th>500 responses</th><td>2</td></tr>\n"
+                                         "<tr><th>5xx, last 1m / 5m / 15m</th>"
+                                         "<td>1 / 2 / 3</td></tr>\n"
+                                         "<tr><th>500, last 1m / 5m / 15m</th>"
+                                         "<td>0 / 1 / 2</td></tr>\n"));
+    /* By handler, before the files; the hostile name escaped. */
+    ck_assert_ptr_nonnull(
+        strstr(b.data, "<h2>By handler</h2>\n<table class=\"handlers\">\n"
+                       "<tr><th>Handler</th><th>Status</th><th>Count</th></tr>\n"
+                       "<tr><td class=\"mono\">application/x-httpd-php</td><td>500</td>"
+                       "<td class=\"n\">2</td></tr>\n"
+                       "<tr><td class=\"mono\">&lt;b&gt;&quot;h&quot;&lt;/b&gt;\\\xEF\xBF\xBD"
+                       "\xFF</td><td>502</td><td class=\"n\">1</td></tr>\n"
+                       "</table>\n<h2>Top failing files</h2>\n"));
+    ck_assert_ptr_null(strstr(b.data, "<b>"));
 }
 END_TEST
 
@@ -591,8 +669,13 @@ START_TEST(html_empty_state)
     ew_buf_init(&b, pool, 0);
     ew_format_html(&b, &snap);
     ck_assert_int_eq(strncmp(b.data, "<!DOCTYPE html>", 15), 0);
-    /* Once for files, once for recent failures. */
-    ck_assert_uint_eq(count_occurrences(b.data, "No failures recorded."), 2);
+    /* Once each for handlers, files and recent failures. */
+    ck_assert_uint_eq(count_occurrences(b.data, "No failures recorded."), 3);
+    ck_assert_ptr_nonnull(strstr(b.data, "<h2>By handler</h2>\n<p>No failures recorded.</p>\n"
+                                         "<h2>Top failing files</h2>\n"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<tr><th>5xx, last 1m / 5m / 15m</th>"
+                                         "<td>0 / 0 / 0</td></tr>\n"));
+    ck_assert_ptr_null(strstr(b.data, "<table class=\"handlers\">"));
     ck_assert_ptr_null(strstr(b.data, "<table class=\"files\">"));
     ck_assert_ptr_null(strstr(b.data, "<table class=\"recent\">"));
     ck_assert_ptr_null(strstr(b.data, "<script"));
