@@ -196,7 +196,6 @@ static int ew_prom_is_always_code(int code)
 static void ew_prom_errwatch(ew_buf *b, const ew_snapshot *snap, int om)
 {
     static const char *const classes[EW_CLASS_COUNT] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
-    static const char *const windows[EW_WINDOW_COUNT] = {"1m", "5m", "15m"};
 
     ew_prom_family(b, om, "errwatch_requests_total", "counter",
                    "Responses counted by errwatch, by status class.");
@@ -233,9 +232,11 @@ static void ew_prom_errwatch(ew_buf *b, const ew_snapshot *snap, int om)
     for (int s = 0; s < 2; s++) {
         const uint64_t *w = s == 0 ? snap->window_500 : snap->window_5xx;
         for (int i = 0; i < EW_WINDOW_COUNT; i++) {
+            char window[16];
+            apr_snprintf(window, sizeof(window), "%dm", ew_window_minutes[i]);
             ew_buf_puts(b, "errwatch_errors_window{");
             ew_prom_label(b, 1, "status", s == 0 ? "500" : "5xx");
-            ew_prom_label(b, 0, "window", windows[i]);
+            ew_prom_label(b, 0, "window", window);
             ew_buf_printf(b, "} %llu\n", (unsigned long long)w[i]);
         }
     }
