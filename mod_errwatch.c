@@ -5,7 +5,7 @@
  * This file is the module record and hook registration only:
  *   capture  (src/capture.c)       hooks that see every request
  *   store    (src/store.c, shm.c)  counters, file table, ring in shared memory
- *   render   (src/status_handler.c, src/format_*.c)
+ *   render   (src/status_handler.c, src/status_hook.c, src/format_*.c)
  *   config   (src/config.c)
  */
 #include "httpd.h"
@@ -18,6 +18,7 @@ static void errwatch_register_hooks(apr_pool_t *p)
     ap_hook_post_config(ew_shm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(ew_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ew_capture_register_hooks(p);
+    ew_status_hook_register();
 }
 
 AP_DECLARE_MODULE(errwatch) = {

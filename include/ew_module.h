@@ -52,6 +52,9 @@ void ew_capture_register_hooks(apr_pool_t *p);
 /* status_handler.c: the status URL. */
 int ew_status_handler(request_rec *r);
 
+/* status_hook.c: errwatch lines in mod_status's pages. */
+void ew_status_hook_register(void);
+
 /* server_stats.c: mod_status's figures, read from the scoreboard. */
 struct ew_server_stats;
 void ew_read_server_stats(request_rec *r, struct ew_server_stats *out);

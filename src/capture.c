@@ -27,6 +27,7 @@
 #include "http_request.h"
 #include "util_filter.h"
 
+#include "ew_attribution.h"
 #include "ew_module.h"
 
 APLOG_USE_MODULE(errwatch);
@@ -166,7 +167,7 @@ static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
         return;
     }
     st->message_level = info->level;
-    ew_copy_field(st->message, sizeof(st->message), errstr);
+    ew_copy_field(st->message, sizeof(st->message), ew_message_focus(errstr));
 }
 
 /* ---- commit --------------------------------------------------------------- */
@@ -227,9 +228,9 @@ static void record_failure(ew_store *store, request_rec *origin, int status)
         apr_psprintf(origin->pool, "%s:%u", s->server_hostname ? s->server_hostname : "",
                      (unsigned)origin->connection->local_addr->port);
     ew_copy_field(f.vhost, sizeof(f.vhost), vhost);
-    ew_copy_field(f.handler, sizeof(f.handler),
-                  (cs != NULL && cs->handler != NULL) ? cs->handler : EW_NO_HANDLER);
-    ew_copy_field(f.file, sizeof(f.file), culprit->filename);
+    ew_normalize_target(culprit->filename,
+                        (cs != NULL && cs->handler != NULL) ? cs->handler : EW_NO_HANDLER, f.file,
+                        sizeof(f.file), f.handler, sizeof(f.handler));
     ew_copy_field(f.message, sizeof(f.message), failure_message(origin, culprit));
 
     int rc = ew_store_record_failure(store, &f);

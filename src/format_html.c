@@ -90,7 +90,7 @@ static void ew_html_summary(ew_buf *b, const ew_snapshot *snap)
                   (unsigned long long)snap->failures_recorded);
     ew_buf_puts(b, "</table>\n"
                    "<p>Machine-readable: <a href=\"?json\">?json</a> "
-                   "<a href=\"?auto\">?auto</a></p>\n");
+                   "<a href=\"?auto\">?auto</a> <a href=\"?metrics\">?metrics</a></p>\n");
 }
 
 static void ew_html_counts(ew_buf *b, const ew_snapshot *snap)
@@ -220,4 +220,34 @@ void ew_format_html(ew_buf *b, const ew_snapshot *snap)
     ew_html_files(b, snap);
     ew_html_recent(b, snap);
     ew_buf_puts(b, "</body>\n</html>\n");
+}
+
+void ew_format_html_section(ew_buf *b, const ew_snapshot *snap)
+{
+    ew_buf_puts(b, "<hr />\n<h2>mod_errwatch</h2>\n<table class=\"summary\">\n");
+    ew_buf_printf(b, "<tr><th>5xx responses</th><td>%llu</td></tr>\n",
+                  (unsigned long long)snap->requests_by_class[5]);
+    ew_buf_printf(b, "<tr><th>500 responses</th><td>%llu</td></tr>\n",
+                  (unsigned long long)snap->errors_by_code[0]);
+    ew_html_window_row(b, "5xx", snap->window_5xx);
+    ew_html_window_row(b, "500", snap->window_500);
+    ew_buf_puts(b, "</table>\n");
+    uint32_t n = snap->files_len < EW_HTML_SECTION_FILES ? snap->files_len : EW_HTML_SECTION_FILES;
+    if (n == 0) {
+        ew_buf_puts(b, "<p>No failures recorded.</p>\n");
+        return;
+    }
+    ew_buf_puts(b, "<table class=\"files\">\n<tr><th>File</th><th>Handler</th><th>Count</th>"
+                   "<th>Last status</th><th>Last message</th></tr>\n");
+    for (uint32_t i = 0; i < n; i++) {
+        const ew_file_stat *f = &snap->files[i];
+        ew_buf_puts(b, "<tr>");
+        ew_html_td(b, NULL, f->file);
+        ew_html_td(b, NULL, f->handler);
+        ew_html_td_u(b, f->count);
+        ew_buf_printf(b, "<td>%u</td>", (unsigned)f->last_status);
+        ew_html_td(b, NULL, f->message);
+        ew_buf_puts(b, "</tr>\n");
+    }
+    ew_buf_puts(b, "</table>\n");
 }

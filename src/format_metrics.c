@@ -95,18 +95,10 @@ static void ew_prom_d(ew_buf *b, const char *name, const char *key, const char *
     }
 }
 
-/* Seconds (from getrusage via httpd) as whole milliseconds, rounded; 0 for
- * negative or NaN, clamped below 2^63. */
-static uint64_t ew_prom_ms(double seconds)
+/* A counter never goes negative: NaN and negative CPU times become 0. */
+static double ew_prom_counter_value(double v)
 {
-    double ms = seconds * 1000.0 + 0.5;
-    if (!(ms >= 1.0)) {
-        return 0;
-    }
-    if (ms >= 9.2e18) {
-        return (uint64_t)9.2e18;
-    }
-    return (uint64_t)ms;
+    return v > 0.0 ? v : 0.0;
 }
 
 /*
@@ -297,20 +289,23 @@ static void ew_prom_apache(ew_buf *b, const ew_server_stats *s, const ew_snapsho
                    "Requests served since errwatch started counting.");
     ew_prom_u(b, "apache_accesses_total", NULL, NULL, snap->requests_total);
 
-    ew_prom_family(b, om, "apache_sent_kilobytes_total", "counter",
-                   "Kilobytes sent since errwatch started counting.");
-    ew_prom_u(b, "apache_sent_kilobytes_total", NULL, NULL, snap->bytes_sent / 1024);
+    /* apache_exporter says kilobytes and milliseconds; promtool's linter
+     * insists on base units, so these three use bytes and seconds. */
+    ew_prom_family(b, om, "apache_sent_bytes_total", "counter",
+                   "Bytes sent since errwatch started counting.");
+    ew_prom_u(b, "apache_sent_bytes_total", NULL, NULL, snap->bytes_sent);
 
-    ew_prom_family(b, om, "apache_duration_ms_total", "counter",
-                   "Milliseconds spent serving requests since errwatch started counting.");
-    ew_prom_u(b, "apache_duration_ms_total", NULL, NULL, snap->duration_us_total / 1000);
+    ew_prom_family(b, om, "apache_duration_seconds_total", "counter",
+                   "Seconds spent serving requests since errwatch started counting.");
+    ew_prom_d(b, "apache_duration_seconds_total", NULL, NULL,
+              (double)snap->duration_us_total / 1e6);
 
-    ew_prom_family(b, om, "apache_cpu_time_ms_total", "counter",
-                   "CPU time of the server and its children in milliseconds.");
-    ew_prom_u(b, "apache_cpu_time_ms_total", "type", "user",
-              ew_prom_ms(s->cpu_user + s->cpu_children_user));
-    ew_prom_u(b, "apache_cpu_time_ms_total", "type", "system",
-              ew_prom_ms(s->cpu_system + s->cpu_children_system));
+    ew_prom_family(b, om, "apache_cpu_time_seconds_total", "counter",
+                   "CPU time of the server and its children in seconds.");
+    ew_prom_d(b, "apache_cpu_time_seconds_total", "type", "user",
+              ew_prom_counter_value(s->cpu_user + s->cpu_children_user));
+    ew_prom_d(b, "apache_cpu_time_seconds_total", "type", "system",
+              ew_prom_counter_value(s->cpu_system + s->cpu_children_system));
 
     ew_prom_family(b, om, "apache_cpuload", "gauge", "CPU load of the server in percent.");
     ew_prom_d(b, "apache_cpuload", NULL, NULL, s->cpu_load);

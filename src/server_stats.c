@@ -137,7 +137,8 @@ static void read_workers(request_rec *r, const mpm_limits *m, ew_server_stats *o
     out->cpu_load = out->uptime_s > 0 ? cpu / out->uptime_s * 100.0 : 0.0;
 }
 
-static void read_async(const mpm_limits *m, ew_server_stats *out)
+/* Processes for every MPM; connection states exist only in async MPMs. */
+static void read_processes(const mpm_limits *m, ew_server_stats *out)
 {
     for (int i = 0; i < m->server_limit; i++) {
         process_score *ps = ap_get_scoreboard_process(i);
@@ -185,7 +186,5 @@ void ew_read_server_stats(request_rec *r, ew_server_stats *out)
 
     read_workers(r, &m, out);
     out->is_async = m.is_async;
-    if (m.is_async) {
-        read_async(&m, out);
-    }
+    read_processes(&m, out);
 }

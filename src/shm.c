@@ -26,8 +26,11 @@ APLOG_USE_MODULE(errwatch);
 #define EW_RETAINED_KEY "mod_errwatch/store"
 #define EW_SEGMENT_ALIGN 64
 
+/* Kept across restarts. Its layout must not change between versions: a new
+ * module can be loaded by a graceful restart over an old one's data. */
 typedef struct ew_retained {
-    ew_store *store; /* NULL until the first real start */
+    void *base; /* the store's segment, NULL until the first real start */
+    size_t len;
 } ew_retained;
 
 /* Set in the parent's post_config, inherited by the children. */
@@ -38,7 +41,7 @@ ew_store *ew_shm_store(void)
     return current_store;
 }
 
-static ew_store *create_store(server_rec *s, uint32_t files, uint32_t recent)
+static ew_store *create_store(server_rec *s, uint32_t files, uint32_t recent, size_t *len_out)
 {
     size_t need = ew_store_size(files, recent);
     apr_shm_t *shm = NULL;
@@ -53,6 +56,7 @@ static ew_store *create_store(server_rec *s, uint32_t files, uint32_t recent)
     uintptr_t base = (uintptr_t)apr_shm_baseaddr_get(shm);
     uintptr_t aligned = (base + EW_SEGMENT_ALIGN - 1) & ~(uintptr_t)(EW_SEGMENT_ALIGN - 1);
     ew_store *st = ew_store_init((void *)aligned, need, files, recent, apr_time_now());
+    *len_out = need;
     if (st == NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EW0002: cannot format the store");
     }
@@ -74,16 +78,27 @@ int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     ew_retained *retained = ap_retained_data_get(EW_RETAINED_KEY);
     if (retained == NULL) {
         retained = ap_retained_data_create(EW_RETAINED_KEY, sizeof(*retained));
-        retained->store = NULL;
+        retained->base = NULL;
+        retained->len = 0;
     }
-    ew_store *old = retained->store;
+    ew_store *old = NULL;
+    if (retained->base != NULL) {
+        /* NULL when a module upgrade changed the store's layout. */
+        old = ew_store_attach(retained->base, retained->len);
+        if (old == NULL) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                         "EW0004: the store's layout changed (module upgrade): "
+                         "counting starts again");
+        }
+    }
     if (old != NULL && ew_store_files_capacity(old) == files &&
         ew_store_recent_capacity(old) == recent) {
         current_store = old;
         return OK;
     }
 
-    ew_store *st = create_store(s, files, recent);
+    size_t len = 0;
+    ew_store *st = create_store(s, files, recent, &len);
     if (st == NULL) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -93,7 +108,8 @@ int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
                      "EW0003: store resized to %u files and %u recent failures; counters kept",
                      files, recent);
     }
-    retained->store = st;
+    retained->base = st;
+    retained->len = len;
     current_store = st;
     return OK;
 }

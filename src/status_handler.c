@@ -18,10 +18,19 @@
 
 APLOG_USE_MODULE(errwatch);
 
-typedef enum { EW_FORMAT_HTML, EW_FORMAT_AUTO, EW_FORMAT_JSON, EW_FORMAT_UNKNOWN } ew_format_kind;
+typedef enum {
+    EW_FORMAT_HTML,
+    EW_FORMAT_AUTO,
+    EW_FORMAT_JSON,
+    EW_FORMAT_METRICS,
+    EW_FORMAT_UNKNOWN
+} ew_format_kind;
 
 static const char valid_forms[] = "valid queries: none (HTML), ?auto (mod_status format), "
-                                  "?json (JSON)\n";
+                                  "?json (JSON), ?metrics (Prometheus/OpenMetrics)\n";
+
+#define CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+#define CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 static ew_format_kind format_from_query(const char *args)
 {
@@ -33,6 +42,9 @@ static ew_format_kind format_from_query(const char *args)
     }
     if (strcmp(args, "json") == 0) {
         return EW_FORMAT_JSON;
+    }
+    if (strcmp(args, "metrics") == 0) {
+        return EW_FORMAT_METRICS;
     }
     return EW_FORMAT_UNKNOWN;
 }
@@ -51,19 +63,31 @@ static int send_text(request_rec *r, int status, const char *content_type, const
     return OK;
 }
 
+/* Prometheus asks for OpenMetrics first in its Accept header; anything
+ * that does not name it gets the classic text format. */
+static int wants_openmetrics(const request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    return accept != NULL && ap_strcasestr(accept, "application/openmetrics-text") != NULL;
+}
+
 int ew_status_handler(request_rec *r)
 {
     if (r->handler == NULL || strcmp(r->handler, EW_HANDLER_NAME) != 0) {
         return DECLINED;
     }
     /* Defence in depth: even if Require lines admit a remote client, the
-     * errors page (paths, messages) stays local unless the admin opts in. */
+     * errors page (paths, messages) stays local unless the admin opts in.
+     * Both the TCP peer and the client address that mod_remoteip may have
+     * taken from a trusted proxy must be loopback: behind a local reverse
+     * proxy the peer alone is always 127.0.0.1. */
     if (ew_dir_config(r)->allow_remote != 1 &&
-        !ew_sockaddr_is_loopback(r->connection->client_addr)) {
+        (!ew_sockaddr_is_loopback(r->connection->client_addr) ||
+         !ew_sockaddr_is_loopback(r->useragent_addr))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "EW0201: status page refused to non-loopback client %s "
                       "(see ErrWatchAllowRemote)",
-                      r->connection->client_ip);
+                      r->useragent_ip);
         return HTTP_FORBIDDEN;
     }
     r->allowed = AP_METHOD_BIT << M_GET;
@@ -88,6 +112,16 @@ int ew_status_handler(request_rec *r)
     ew_buf out;
     ew_buf_init(&out, r->pool, 16384);
     switch (kind) {
+    case EW_FORMAT_METRICS: {
+        ew_server_stats server;
+        ew_read_server_stats(r, &server);
+        int openmetrics = wants_openmetrics(r);
+        ew_format_metrics(&out, &server, &snap, openmetrics);
+        apr_table_mergen(r->headers_out, "Vary", "Accept");
+        return send_text(r, HTTP_OK,
+                         openmetrics ? CONTENT_TYPE_OPENMETRICS : CONTENT_TYPE_PROMETHEUS, out.data,
+                         out.len);
+    }
     case EW_FORMAT_AUTO: {
         ew_server_stats server;
         ew_read_server_stats(r, &server);

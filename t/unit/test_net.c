@@ -10,8 +10,7 @@ static int loopback(const char *ip, apr_int32_t family)
     apr_pool_t *pool;
     apr_sockaddr_t *sa = NULL;
     apr_pool_create(&pool, NULL);
-    ck_assert_int_eq(apr_sockaddr_info_get(&sa, ip, family, 80, 0, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(apr_sockaddr_info_get(&sa, ip, family, 80, 0, pool), APR_SUCCESS);
     int result = ew_sockaddr_is_loopback(sa);
     apr_pool_destroy(pool);
     return result;

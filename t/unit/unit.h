@@ -8,6 +8,7 @@ Suite *store_suite(void);
 Suite *escape_suite(void);
 Suite *format_suite(void);
 Suite *net_suite(void);
+Suite *attribution_suite(void);
 Suite *metrics_suite(void);
 
 #endif

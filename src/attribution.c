@@ -1,0 +1,95 @@
+/* Attribution helpers: proxy targets and PHP-FPM messages (see the header). */
+#include "ew_attribution.h"
+
+#include <string.h>
+
+#include "ew_store.h"
+
+#define PROXY_PREFIX "proxy:"
+#define UNIX_PREFIX "unix:"
+
+/* For "proxy:[unix:/sock|]scheme://authority/path", sets *scheme (length
+ * *scheme_len) and *path; returns 0 when s is not such a target. */
+static int parse_proxy_target(const char *s, const char **scheme, size_t *scheme_len,
+                              const char **path)
+{
+    if (s == NULL || strncmp(s, PROXY_PREFIX, strlen(PROXY_PREFIX)) != 0) {
+        return 0;
+    }
+    const char *url = s + strlen(PROXY_PREFIX);
+    if (strncmp(url, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0) {
+        const char *bar = strchr(url, '|');
+        if (bar == NULL) {
+            return 0;
+        }
+        url = bar + 1;
+    }
+    const char *sep = strstr(url, "://");
+    if (sep == NULL || sep == url) {
+        return 0;
+    }
+    *scheme = url;
+    *scheme_len = (size_t)(sep - url);
+    const char *slash = strchr(sep + 3, '/');
+    *path = slash != NULL ? slash : "";
+    return 1;
+}
+
+static void copy_proxy_handler(char *out, size_t size, const char *scheme, size_t scheme_len)
+{
+    char buf[EW_HANDLER_MAX];
+    size_t prefix = strlen(PROXY_PREFIX);
+    if (scheme_len > sizeof(buf) - prefix - 1) {
+        scheme_len = sizeof(buf) - prefix - 1;
+    }
+    memcpy(buf, PROXY_PREFIX, prefix);
+    memcpy(buf + prefix, scheme, scheme_len);
+    buf[prefix + scheme_len] = '\0';
+    ew_copy_field(out, size, buf);
+}
+
+void ew_normalize_target(const char *filename, const char *handler, char *file_out,
+                         size_t file_size, char *handler_out, size_t handler_size)
+{
+    const char *scheme;
+    size_t scheme_len;
+    const char *path;
+    if (parse_proxy_target(filename, &scheme, &scheme_len, &path)) {
+        ew_copy_field(file_out, file_size, path);
+        copy_proxy_handler(handler_out, handler_size, scheme, scheme_len);
+        return;
+    }
+    ew_copy_field(file_out, file_size, filename);
+    if (parse_proxy_target(handler, &scheme, &scheme_len, &path)) {
+        copy_proxy_handler(handler_out, handler_size, scheme, scheme_len);
+    } else {
+        ew_copy_field(handler_out, handler_size, handler);
+    }
+}
+
+const char *ew_message_focus(const char *line)
+{
+    static const char *const severe[] = {"PHP Fatal error:", "PHP Parse error:"};
+    static const char segment[] = "PHP message: ";
+    if (line == NULL) {
+        return "";
+    }
+    const char *best = NULL;
+    for (size_t i = 0; i < sizeof(severe) / sizeof(severe[0]); i++) {
+        for (const char *p = strstr(line, severe[i]); p != NULL; p = strstr(p + 1, severe[i])) {
+            if (best == NULL || p > best) {
+                best = p;
+            }
+        }
+    }
+    if (best == NULL) {
+        return line;
+    }
+    /* Start at this error's own "PHP message: " label when it has one. */
+    size_t seg = sizeof(segment) - 1;
+    if ((size_t)(best - line) >= seg && strncmp(best - seg, segment, seg) == 0) {
+        best -= seg;
+    }
+    /* Only worth it when something would otherwise be cut. */
+    return strlen(line) < EW_MESSAGE_MAX ? line : best;
+}

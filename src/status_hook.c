@@ -1,0 +1,38 @@
+/*
+ * mod_status integration: when mod_status is loaded, /server-status?auto
+ * also carries errwatch's "Errors*" lines and the /server-status page gets a
+ * short errwatch section. Registered as mod_status's optional status_hook, so
+ * nothing happens when mod_status is absent.
+ */
+#include "httpd.h"
+#include "apr_optional_hooks.h"
+#include "apr_time.h"
+#include "http_protocol.h"
+#include "mod_status.h"
+
+#include "ew_buf.h"
+#include "ew_format.h"
+#include "ew_module.h"
+
+static int errwatch_status_hook(request_rec *r, int flags)
+{
+    ew_store *store = ew_shm_store();
+    ew_snapshot snap;
+    if (store == NULL || ew_store_snapshot(store, r->pool, apr_time_now(), &snap) != 0) {
+        return OK;
+    }
+    ew_buf out;
+    ew_buf_init(&out, r->pool, 4096);
+    if (flags & AP_STATUS_SHORT) {
+        ew_format_auto_errors(&out, &snap);
+    } else {
+        ew_format_html_section(&out, &snap);
+    }
+    ap_rwrite(out.data, (int)out.len, r);
+    return OK;
+}
+
+void ew_status_hook_register(void)
+{
+    APR_OPTIONAL_HOOK(ap, status_hook, errwatch_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
+}
