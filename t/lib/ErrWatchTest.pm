@@ -714,20 +714,22 @@ sub json_when {
 }
 
 # Polls until the store has counted at least every 4xx and 5xx answer the
-# harness got. Those are the answers after which httpd closes the
-# connection, so the next request may reach another worker before the one
-# that answered has recorded it.
+# harness got, and recorded every 5xx in its tables. Those are the answers
+# after which httpd closes the connection, so the next request may reach
+# another worker before the one that answered has recorded it (the
+# recording happens at log time, after the client has its answer).
 sub json_settled {
     my ($self) = @_;
     my %want = map { $_ => $self->sent($_) } qw(4xx 5xx);
     return $self->json_when(
         sub {
             my $r = $_[0]{requests};
-            return 0 unless ref $r eq 'HASH';
+            return 0 unless ref $r eq 'HASH' && ref $_[0]{store} eq 'HASH';
             for my $c (keys %want) {
                 return 0 unless defined $r->{$c} && $r->{$c} >= $want{$c};
             }
-            return 1;
+            my $rec = $_[0]{store}{failures_recorded};
+            return defined $rec && $rec >= $want{'5xx'};
         }
     );
 }
