@@ -718,6 +718,57 @@ START_TEST(html_limits)
 }
 END_TEST
 
+/* The section for mod_status's page: counts, windows, top files, escaped. */
+START_TEST(html_section_for_server_status)
+{
+    ew_snapshot snap;
+    ew_file_stat file;
+    ew_failure fail;
+    ew_buf b;
+    fill_json_snapshot(&snap, &file, &fail);
+    ew_buf_init(&b, pool, 0);
+    ew_format_html_section(&b, &snap);
+    ck_assert_int_eq(strncmp(b.data, "<hr />\n<h2>mod_errwatch</h2>\n", 29), 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "<tr><th>500 responses</th><td>2</td></tr>\n"
+                                         "<tr><th>5xx, last 1m / 5m / 15m</th>"
+                                         "<td>1 / 2 / 3</td></tr>\n"));
+    ck_assert_uint_eq(count_occurrences(b.data, "/var/www/x&lt;y&gt;&amp;&quot;z.php"), 1);
+    ck_assert_ptr_null(strstr(b.data, "x<y>"));
+    /* A fragment, not a document. */
+    ck_assert_ptr_null(strstr(b.data, "<html"));
+    ck_assert_ptr_null(strstr(b.data, "<body"));
+
+    memset(&snap, 0, sizeof(snap));
+    ew_buf_init(&b, pool, 0);
+    ew_format_html_section(&b, &snap);
+    ck_assert_ptr_nonnull(strstr(b.data, "<p>No failures recorded.</p>\n"));
+    ck_assert_ptr_null(strstr(b.data, "<table class=\"files\">"));
+}
+END_TEST
+
+START_TEST(html_section_lists_top_files_only)
+{
+    enum { NFILES = EW_HTML_SECTION_FILES + 2 };
+    ew_snapshot snap;
+    ew_buf b;
+    ew_file_stat *files = apr_pcalloc(pool, NFILES * sizeof(*files));
+    char name[64];
+    memset(&snap, 0, sizeof(snap));
+    for (int i = 0; i < NFILES; i++) {
+        snprintf(name, sizeof(name), "/srv/top-%02d.php", i);
+        SET(files[i].file, name);
+        files[i].count = (uint64_t)(NFILES - i);
+    }
+    snap.files = files;
+    snap.files_len = NFILES;
+    ew_buf_init(&b, pool, 0);
+    ew_format_html_section(&b, &snap);
+    ck_assert_uint_eq(count_occurrences(b.data, "/srv/top-"), EW_HTML_SECTION_FILES);
+    ck_assert_ptr_nonnull(strstr(b.data, "/srv/top-04.php"));
+    ck_assert_ptr_null(strstr(b.data, "/srv/top-05.php"));
+}
+END_TEST
+
 Suite *format_suite(void)
 {
     Suite *s = suite_create("format");
@@ -748,6 +799,8 @@ Suite *format_suite(void)
     tcase_add_test(tc, html_escapes_snapshot_strings);
     tcase_add_test(tc, html_empty_state);
     tcase_add_test(tc, html_limits);
+    tcase_add_test(tc, html_section_for_server_status);
+    tcase_add_test(tc, html_section_lists_top_files_only);
     suite_add_tcase(s, tc);
 
     return s;
