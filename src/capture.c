@@ -15,6 +15,7 @@
  * flags. The non-error path takes no lock: a few pointer reads and one
  * relaxed atomic increment.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -224,10 +225,8 @@ static void record_failure(ew_store *store, request_rec *origin, int status)
     ew_copy_field(f.uri, sizeof(f.uri), path);
 
     const server_rec *s = origin->server;
-    const char *vhost =
-        apr_psprintf(origin->pool, "%s:%u", s->server_hostname ? s->server_hostname : "",
-                     (unsigned)origin->connection->local_addr->port);
-    ew_copy_field(f.vhost, sizeof(f.vhost), vhost);
+    snprintf(f.vhost, sizeof(f.vhost), "%s:%u", s->server_hostname ? s->server_hostname : "",
+             (unsigned)origin->connection->local_addr->port);
     ew_normalize_target(culprit->filename,
                         (cs != NULL && cs->handler != NULL) ? cs->handler : EW_NO_HANDLER, f.file,
                         sizeof(f.file), f.handler, sizeof(f.handler));
