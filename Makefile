@@ -12,7 +12,7 @@ PORT ?= 8080
 CC ?= cc
 
 # Packages the build, the demo and the tests need (Debian 12).
-DEB_PACKAGES = apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
+DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
 	curl jq perl libjson-pp-perl prometheus
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
@@ -33,7 +33,8 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 
 MODULE = .libs/mod_errwatch.so
 
-.PHONY: all deps run test unit integration install clean format check-format
+.PHONY: all deps run test unit unit-sanitize unit-valgrind integration install clean format \
+	check-format
 
 all: $(MODULE)
 
@@ -66,7 +67,6 @@ run: deps
 UNIT_CFLAGS = $(STD_FLAGS) $(PURE_WARN_FLAGS) -g -O1 -I include -DEW_STORE_TESTING \
 	$(shell pkg-config --cflags apr-1 check 2>/dev/null)
 UNIT_LIBS = $(shell pkg-config --libs apr-1 check 2>/dev/null) -pthread
-UNIT_TESTS = $(patsubst t/unit/%.c,build/%,$(filter-out t/unit/unit_main.c,$(wildcard t/unit/test_*.c)))
 
 build/unit_tests: $(PURE_SRC) $(wildcard t/unit/*.c t/unit/*.h) $(HEADERS)
 	@mkdir -p build
@@ -75,6 +75,21 @@ build/unit_tests: $(PURE_SRC) $(wildcard t/unit/*.c t/unit/*.h) $(HEADERS)
 unit: deps build/unit_tests
 	CK_DEFAULT_TIMEOUT=60 build/unit_tests
 
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer; any
+# report fails the run (Check's forked test processes report it as an error).
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+build/unit_tests_sanitized: $(PURE_SRC) $(wildcard t/unit/*.c t/unit/*.h) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) $(SANITIZE_FLAGS) -I t/unit -o $@ $(wildcard t/unit/*.c) $(PURE_SRC) \
+	    $(UNIT_LIBS)
+
+unit-sanitize: deps build/unit_tests_sanitized
+	CK_DEFAULT_TIMEOUT=120 ASAN_OPTIONS=detect_leaks=0 build/unit_tests_sanitized
+
+# The unit tests under valgrind's memcheck.
+unit-valgrind: deps build/unit_tests
+	CK_DEFAULT_TIMEOUT=300 valgrind --error-exitcode=1 --leak-check=no --quiet build/unit_tests
+
 integration: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	prove -v t/integration/
@@ -82,6 +97,7 @@ integration: deps all
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-sanitize
 	@$(MAKE) --no-print-directory integration
 
 install: all

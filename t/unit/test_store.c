@@ -224,7 +224,7 @@ START_TEST(table_matches_lru_model)
     void *base;
     size_t len;
     ew_store *st = new_store(CAP, 4, &base, &len);
-    char names[NAMES][16];
+    char names[NAMES][24];
     for (int i = 0; i < NAMES; i++) {
         snprintf(names[i], sizeof(names[i]), "/f%d.php", i);
     }
