@@ -54,7 +54,8 @@ static ew_req_state *state_peek(const request_rec *r)
     return ap_get_module_config(r->request_config, &errwatch_module);
 }
 
-/* One bounded allocation per request, the first time it is needed. */
+/* One bounded allocation per request. post_read_request makes it for every
+ * request and internal redirect; the other hooks only fall back to it. */
 static ew_req_state *state_get(const request_rec *r)
 {
     ew_req_state *st = state_peek(r);
@@ -98,6 +99,17 @@ static int chain_disabled(const request_rec *origin)
         }
     }
     return 0;
+}
+
+/* First hook of every request and of every internal redirect: allocate the
+ * state here, in the request's normal flow, so that the error_log hook never
+ * has to allocate (http_core.h warns against pool allocations there). */
+static int create_state(request_rec *r)
+{
+    if (r->main == NULL && ew_shm_store() != NULL) {
+        state_get(r);
+    }
+    return DECLINED;
 }
 
 /* ---- handler name --------------------------------------------------------- */
@@ -163,8 +175,8 @@ static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
         return;
     }
     const request_rec *r = info->rmain != NULL ? info->rmain : info->r;
-    ew_req_state *st = state_get(r);
-    if (st->message_level >= 0 && info->level > st->message_level) {
+    ew_req_state *st = state_peek(r);
+    if (st == NULL || (st->message_level >= 0 && info->level > st->message_level)) {
         return;
     }
     st->message_level = info->level;
@@ -273,6 +285,7 @@ void ew_capture_register_hooks(apr_pool_t *p)
     (void)p;
     filter_handle =
         ap_register_output_filter(EW_FILTER_NAME, errwatch_filter, NULL, AP_FTYPE_PROTOCOL);
+    ap_hook_post_read_request(create_state, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(remember_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
