@@ -123,6 +123,7 @@ mod_errwatch demo on $base (config: $tmp/httpd.conf)
   status page:       $base/errwatch
   JSON:              curl -s $base/errwatch?json | jq .
   mod_status format: curl -s $base/errwatch?auto
+  Prometheus:        curl -s $base/errwatch?metrics
 
   try:  for p in fatal.php parse.php cgi-bin/broken.cgi; do curl -s -o /dev/null -w '%{http_code} /\$p\n' $base/\$p; done
 
