@@ -33,8 +33,8 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 
 MODULE = .libs/mod_errwatch.so
 
-.PHONY: all deps run test unit unit-sanitize unit-valgrind integration install clean format \
-	check-format
+.PHONY: all deps run test unit unit-sanitize unit-valgrind integration bench-store install clean \
+	format check-format
 
 all: $(MODULE)
 
@@ -99,6 +99,16 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-sanitize
 	@$(MAKE) --no-print-directory integration
+
+# Store micro-benchmark (lock hold times); see bench/README.md.
+build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
+	    -o $@ bench/store_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+bench-store: build/store_bench
+	build/store_bench 1024 256
+	build/store_bench 100000 256
 
 install: all
 	install -d $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR) $(DESTDIR)/etc/apache2/mods-available

@@ -1,0 +1,104 @@
+/*
+ * Store micro-benchmark: how long the error path holds the store's lock, and
+ * how long a reader (the status page) holds it while copying a full store.
+ * Wall-clock figures on a shared machine: read them as orders of magnitude.
+ *
+ *   make bench-store
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+
+#include "ew_store.h"
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static ew_failure failure_for(int i)
+{
+    ew_failure f;
+    memset(&f, 0, sizeof(f));
+    f.time_us = 1700000000000000LL + i;
+    f.status = 500;
+    ew_copy_field(f.method, sizeof(f.method), "GET");
+    ew_copy_field(f.uri, sizeof(f.uri), "/wp/2024/a-pretty-permalink/");
+    ew_copy_field(f.vhost, sizeof(f.vhost), "www.example.com:443");
+    ew_copy_field(f.handler, sizeof(f.handler), "application/x-httpd-php");
+    snprintf(f.file, sizeof(f.file), "/var/www/html/wp-content/plugins/p%06d/x.php", i);
+    ew_copy_field(f.message, sizeof(f.message),
+                  "PHP Fatal error:  Uncaught Error: Failed opening required "
+                  "'/var/www/html/wp-includes/class-wp-locale.phpp' (include_path='.:/usr/share/"
+                  "php') in /var/www/html/wp-settings.php:2");
+    return f;
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t files = argc > 1 ? (uint32_t)atoi(argv[1]) : EW_FILES_DEFAULT;
+    uint32_t recent = argc > 2 ? (uint32_t)atoi(argv[2]) : EW_RECENT_DEFAULT;
+    enum { ROUNDS = 200000, READS = 2000 };
+
+    apr_initialize();
+    apr_pool_t *pool;
+    apr_pool_create(&pool, NULL);
+    size_t len = ew_store_size(files, recent);
+    void *base = aligned_alloc(64, (len + 63) & ~(size_t)63);
+    ew_store *st = ew_store_init(base, len, files, recent, 0);
+    if (st == NULL) {
+        fprintf(stderr, "bad sizes\n");
+        return 1;
+    }
+
+    double t0 = now_ns();
+    for (int i = 0; i < ROUNDS; i++) {
+        ew_store_count_response(st, 200);
+    }
+    double count_ns = (now_ns() - t0) / ROUNDS;
+
+    /* The same file over and over: the table hit path. */
+    ew_failure same = failure_for(0);
+    t0 = now_ns();
+    for (int i = 0; i < ROUNDS; i++) {
+        ew_store_record_failure(st, &same);
+    }
+    double hit_ns = (now_ns() - t0) / ROUNDS;
+
+    /* A new file every time with a full table: eviction on every call. */
+    ew_failure *distinct = malloc(ROUNDS * sizeof(*distinct));
+    for (int i = 0; i < ROUNDS; i++) {
+        distinct[i] = failure_for(i + 1);
+    }
+    t0 = now_ns();
+    for (int i = 0; i < ROUNDS; i++) {
+        ew_store_record_failure(st, &distinct[i]);
+    }
+    double evict_ns = (now_ns() - t0) / ROUNDS;
+
+    ew_snapshot snap;
+    t0 = now_ns();
+    for (int i = 0; i < READS; i++) {
+        apr_pool_clear(pool);
+        ew_store_snapshot(st, pool, 0, &snap);
+    }
+    double snap_ns = (now_ns() - t0) / READS;
+
+    printf("store: %u files, %u recent, %zu bytes of shared memory\n", files, recent, len);
+    printf("count_response (200 path, atomics)   %10.1f ns\n", count_ns);
+    printf("record_failure, same file (hit)      %10.1f ns\n", hit_ns);
+    printf("record_failure, new file (evicting)  %10.1f ns\n", evict_ns);
+    printf("snapshot of the full store           %10.1f ns  (%u files, %u recent)\n", snap_ns,
+           snap.files_len, snap.recent_len);
+    free(distinct);
+    free(base);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return 0;
+}
