@@ -131,6 +131,11 @@ ew_store *ew_store_attach(void *base, size_t len);
 uint32_t ew_store_files_capacity(const ew_store *st);
 uint32_t ew_store_recent_capacity(const ew_store *st);
 
+/* Counters, windows and table sizes only (files_len, not the rows): what
+ * ?auto needs, without copying the tables. files, recent and handlers are
+ * left empty. Returns 0 or an errno value. */
+int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out);
+
 /* Carries counters, the file table and the ring from an old store into a new
  * one with other capacities, so counters never go backwards across a
  * restart that resizes the store. */

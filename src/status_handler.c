@@ -102,7 +102,12 @@ int ew_status_handler(request_rec *r)
 
     ew_store *store = ew_shm_store();
     ew_snapshot snap;
-    int rc = store != NULL ? ew_store_snapshot(store, r->pool, apr_time_now(), &snap) : -1;
+    int rc = -1;
+    if (store != NULL) {
+        /* ?auto is scraped often and prints no rows: skip copying them. */
+        rc = kind == EW_FORMAT_AUTO ? ew_store_summary(store, apr_time_now(), &snap)
+                                    : ew_store_snapshot(store, r->pool, apr_time_now(), &snap);
+    }
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rc > 0 ? rc : 0, r,
                       "EW0202: cannot read the errwatch store");

@@ -18,12 +18,18 @@ static int errwatch_status_hook(request_rec *r, int flags)
 {
     ew_store *store = ew_shm_store();
     ew_snapshot snap;
-    if (store == NULL || ew_store_snapshot(store, r->pool, apr_time_now(), &snap) != 0) {
+    if (store == NULL) {
+        return OK;
+    }
+    int short_report = (flags & AP_STATUS_SHORT) != 0;
+    int rc = short_report ? ew_store_summary(store, apr_time_now(), &snap)
+                          : ew_store_snapshot(store, r->pool, apr_time_now(), &snap);
+    if (rc != 0) {
         return OK;
     }
     ew_buf out;
     ew_buf_init(&out, r->pool, 4096);
-    if (flags & AP_STATUS_SHORT) {
+    if (short_report) {
         ew_format_auto_errors(&out, &snap);
     } else {
         ew_format_html_section(&out, &snap);

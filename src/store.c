@@ -747,6 +747,27 @@ int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapsho
     return 0;
 }
 
+int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->since_us = st->since_us;
+    out->taken_us = now_us;
+    out->files_capacity = st->files_cap;
+    out->recent_capacity = st->recent_cap;
+    int rc = store_lock(st);
+    if (rc != 0) {
+        return rc;
+    }
+    read_counters(st, out);
+    out->failures_recorded = st->failures_recorded;
+    out->files_evicted = st->files_evicted;
+    read_windows(st, now_us, out);
+    /* Every handed-out slot holds a live file (crash repair compacts). */
+    out->files_len = st->files_used;
+    store_unlock(st);
+    return 0;
+}
+
 void ew_store_migrate(ew_store *to, ew_store *from)
 {
     ew_snapshot snap;

@@ -643,6 +643,38 @@ START_TEST(handler_table_counts_pairs_and_overflows)
 }
 END_TEST
 
+/* The summary agrees with the full snapshot on everything it carries. */
+START_TEST(summary_matches_snapshot)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(2, 4, &base, &len);
+    const char *names[] = {"/a", "/b", "/c", "/a"};
+    for (int i = 0; i < 4; i++) {
+        ew_store_count_response(st, i == 3 ? 503 : 500);
+        ew_failure f = make_failure(names[i], i == 3 ? 503 : 500, 100 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    }
+    ew_store_count_response(st, 200);
+    ew_snapshot full, sum;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &full), 0);
+    ck_assert_int_eq(ew_store_summary(st, 0, &sum), 0);
+    ck_assert_uint_eq(sum.requests_total, 5);
+    ck_assert_uint_eq(sum.requests_total, full.requests_total);
+    ck_assert_uint_eq(sum.errors_by_code[0], full.errors_by_code[0]);
+    ck_assert_uint_eq(sum.errors_by_code[3], 1);
+    ck_assert_uint_eq(sum.files_len, 2);
+    ck_assert_uint_eq(sum.files_len, full.files_len);
+    ck_assert_uint_eq(sum.files_evicted, full.files_evicted);
+    ck_assert_uint_eq(sum.failures_recorded, 4);
+    ck_assert_uint_eq(sum.window_5xx[2], full.window_5xx[2]);
+    ck_assert_uint_eq(sum.window_500[2], 3);
+    ck_assert_ptr_null(sum.files);
+    ck_assert_uint_eq(sum.recent_len, 0);
+    munmap(base, len);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -666,6 +698,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, window_buckets_are_reused_cleanly);
     tcase_add_test(tc, window_counts_response_start);
     tcase_add_test(tc, handler_table_counts_pairs_and_overflows);
+    tcase_add_test(tc, summary_matches_snapshot);
     suite_add_tcase(s, tc);
     return s;
 }
