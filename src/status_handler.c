@@ -10,6 +10,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "http_protocol.h"
+#include "http_request.h"
 
 #include "ew_buf.h"
 #include "ew_format.h"
@@ -32,18 +33,26 @@ static const char valid_forms[] = "valid queries: none (HTML), ?auto (mod_status
 #define CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 #define CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
+/* "auto" or "auto=": Prometheus writes a query from its params map, which
+ * always adds the "=". */
+static int query_is(const char *args, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(args, name, n) == 0 && (args[n] == '\0' || strcmp(args + n, "=") == 0);
+}
+
 static ew_format_kind format_from_query(const char *args)
 {
     if (args == NULL || args[0] == '\0') {
         return EW_FORMAT_HTML;
     }
-    if (strcmp(args, "auto") == 0) {
+    if (query_is(args, "auto")) {
         return EW_FORMAT_AUTO;
     }
-    if (strcmp(args, "json") == 0) {
+    if (query_is(args, "json")) {
         return EW_FORMAT_JSON;
     }
-    if (strcmp(args, "metrics") == 0) {
+    if (query_is(args, "metrics")) {
         return EW_FORMAT_METRICS;
     }
     return EW_FORMAT_UNKNOWN;
@@ -90,7 +99,8 @@ int ew_status_handler(request_rec *r)
                       r->useragent_ip);
         return HTTP_FORBIDDEN;
     }
-    r->allowed = AP_METHOD_BIT << M_GET;
+    /* The Allow header of the 405 (GET implies HEAD). */
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }

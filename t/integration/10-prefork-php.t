@@ -250,8 +250,17 @@ my $hostile = 'x<y>&"z.php';
     is($res->{status}, 400, 'unknown query answers 400');
     like($res->{content}, qr/\bauto\b/, '400 body names auto');
     like($res->{content}, qr/\bjson\b/, '400 body names json');
+    # Prometheus turns its params map into "?metrics=": accepted, with its
+    # own content.
+    my $m = $s->get('/errwatch?metrics=');
+    is($m->{status}, 200, '?metrics= (Prometheus params form) answers 200');
+    like($m->{content}, qr/^errwatch_errors_total\{status="500"\} \d+$/m, '?metrics= is the metrics page');
+    is($s->get('/errwatch?json=')->{status}, 200, '?json= answers 200');
+    is($s->get('/errwatch?json=1')->{status}, 400, '?json=1 answers 400');
     my $post = $s->request('POST', '/errwatch?json', { content => 'x=1', headers => { 'Content-Type' => 'application/x-www-form-urlencoded' } });
     is($post->{status}, 405, 'POST answers 405');
+    like($post->{headers}{allow} // '', qr/\bGET\b/, '405 names GET in Allow');
+    unlike($post->{headers}{allow} // '', qr/\bPOST\b/, '405 does not offer POST');
     my $head = $s->request('HEAD', '/errwatch?json');
     is($head->{status}, 200, 'HEAD ?json answers 200');
     my $raw = $s->raw_request("HEAD /errwatch?json HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
@@ -260,7 +269,7 @@ my $hostile = 'x<y>&"z.php';
     $s->count_response('HEAD', '/errwatch?json', { status => 200 });
     my $d = $s->json_settled;
     $s->check_requests($d, 'after 400 and 405');
-    is($d->{requests}{'4xx'}, 3, 'requests.4xx: the 404, the 400 and the 405');
+    is($d->{requests}{'4xx'}, 4, 'requests.4xx: the 404, two 400s and the 405');
 }
 
 # ---------------------------------------------------------------------------
