@@ -147,6 +147,36 @@ static void ew_html_handlers(ew_buf *b, const ew_snapshot *snap)
     ew_buf_puts(b, "</table>\n");
 }
 
+/* The first n files; the page shows when each was first and last seen, the
+ * /server-status section does not. */
+static void ew_html_files_table(ew_buf *b, const ew_snapshot *snap, uint32_t n, int with_times)
+{
+    ew_buf_puts(b, "<table class=\"files\">\n<tr><th>File</th><th>Handler</th><th>Count</th>"
+                   "<th>Last status</th>");
+    if (with_times) {
+        ew_buf_puts(b, "<th>First seen</th><th>Last seen</th>");
+    }
+    ew_buf_puts(b, "<th>Last message</th></tr>\n");
+    for (uint32_t i = 0; i < n; i++) {
+        const ew_file_stat *f = &snap->files[i];
+        ew_buf_puts(b, "<tr>");
+        ew_html_td(b, "mono", f->file);
+        ew_html_td(b, NULL, f->handler);
+        ew_html_td_u(b, f->count);
+        ew_buf_printf(b, "<td>%u</td>", (unsigned)f->last_status);
+        if (with_times) {
+            ew_buf_puts(b, "<td>");
+            ew_html_time(b, f->first_seen_us);
+            ew_buf_puts(b, "</td><td>");
+            ew_html_time(b, f->last_seen_us);
+            ew_buf_puts(b, "</td>");
+        }
+        ew_html_td(b, "msg", f->message);
+        ew_buf_puts(b, "</tr>\n");
+    }
+    ew_buf_puts(b, "</table>\n");
+}
+
 static void ew_html_files(ew_buf *b, const ew_snapshot *snap)
 {
     ew_buf_puts(b, "<h2>Top failing files</h2>\n");
@@ -159,24 +189,7 @@ static void ew_html_files(ew_buf *b, const ew_snapshot *snap)
         ew_buf_printf(b, "<p>Showing %u of %u files.</p>\n", (unsigned)n,
                       (unsigned)snap->files_len);
     }
-    ew_buf_puts(b, "<table class=\"files\">\n<tr><th>File</th><th>Handler</th><th>Count</th>"
-                   "<th>Last status</th><th>First seen</th><th>Last seen</th>"
-                   "<th>Last message</th></tr>\n");
-    for (uint32_t i = 0; i < n; i++) {
-        const ew_file_stat *f = &snap->files[i];
-        ew_buf_puts(b, "<tr>");
-        ew_html_td(b, "mono", f->file);
-        ew_html_td(b, NULL, f->handler);
-        ew_html_td_u(b, f->count);
-        ew_buf_printf(b, "<td>%u</td><td>", (unsigned)f->last_status);
-        ew_html_time(b, f->first_seen_us);
-        ew_buf_puts(b, "</td><td>");
-        ew_html_time(b, f->last_seen_us);
-        ew_buf_puts(b, "</td>");
-        ew_html_td(b, "msg", f->message);
-        ew_buf_puts(b, "</tr>\n");
-    }
-    ew_buf_puts(b, "</table>\n");
+    ew_html_files_table(b, snap, n, 1);
 }
 
 static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
@@ -237,17 +250,5 @@ void ew_format_html_section(ew_buf *b, const ew_snapshot *snap)
         ew_buf_puts(b, "<p>No failures recorded.</p>\n");
         return;
     }
-    ew_buf_puts(b, "<table class=\"files\">\n<tr><th>File</th><th>Handler</th><th>Count</th>"
-                   "<th>Last status</th><th>Last message</th></tr>\n");
-    for (uint32_t i = 0; i < n; i++) {
-        const ew_file_stat *f = &snap->files[i];
-        ew_buf_puts(b, "<tr>");
-        ew_html_td(b, NULL, f->file);
-        ew_html_td(b, NULL, f->handler);
-        ew_html_td_u(b, f->count);
-        ew_buf_printf(b, "<td>%u</td>", (unsigned)f->last_status);
-        ew_html_td(b, NULL, f->message);
-        ew_buf_puts(b, "</tr>\n");
-    }
-    ew_buf_puts(b, "</table>\n");
+    ew_html_files_table(b, snap, n, 0);
 }

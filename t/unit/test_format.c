@@ -22,25 +22,6 @@ static void teardown(void)
     pool = NULL;
 }
 
-/* Copies s into a fixed-size snapshot field (the store's job in real use). */
-static void set_field(char *dst, size_t size, const char *s)
-{
-    size_t n = strlen(s);
-    ck_assert_uint_lt(n, size);
-    memcpy(dst, s, n + 1);
-}
-#define SET(field, s) set_field((field), sizeof(field), (s))
-
-static size_t count_occurrences(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    size_t len = strlen(needle);
-    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + len, needle)) {
-        n++;
-    }
-    return n;
-}
-
 /* ---- ew_format_iso_time ---- */
 
 static void check_iso(int64_t us, const char *expected)

@@ -26,24 +26,6 @@ static void teardown(void)
     pool = NULL;
 }
 
-static void set_field(char *dst, size_t size, const char *s)
-{
-    size_t n = strlen(s);
-    ck_assert_uint_lt(n, size);
-    memcpy(dst, s, n + 1);
-}
-#define SET(field, s) set_field((field), sizeof(field), (s))
-
-static size_t count_occurrences(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    size_t len = strlen(needle);
-    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + len, needle)) {
-        n++;
-    }
-    return n;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);

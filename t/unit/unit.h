@@ -2,6 +2,8 @@
 #ifndef EW_UNIT_H
 #define EW_UNIT_H
 
+#include <stddef.h>
+
 #include <check.h>
 
 Suite *store_suite(void);
@@ -10,5 +12,15 @@ Suite *format_suite(void);
 Suite *net_suite(void);
 Suite *attribution_suite(void);
 Suite *metrics_suite(void);
+
+/* unit_util.c: helpers shared by the suites. */
+
+/* Copies s into a fixed-size field (the store's job in real use); fails the
+ * test if it does not fit. */
+void set_field(char *dst, size_t size, const char *s);
+#define SET(field, s) set_field((field), sizeof(field), (s))
+
+/* How many non-overlapping times needle occurs in hay. */
+size_t count_occurrences(const char *hay, const char *needle);
 
 #endif
