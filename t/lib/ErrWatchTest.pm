@@ -11,11 +11,18 @@ package ErrWatchTest;
 #   my $auto = $s->auto;            # [[key, value], ...] from /errwatch?auto
 #   $s->graceful; $s->stop; $s->scan_error_log;
 #   my ($rc, $out) = ErrWatchTest->configtest(extra_conf => 'ErrWatchFiles 0');
+#   my $res = $s->metrics(openmetrics => 1);       # /errwatch?metrics
+#   my $m   = ErrWatchTest::parse_metrics($res->{content});
+#   ErrWatchTest::metric_value($m, 'errwatch_errors_total', {status => 500});
+#   my ($rc, $out) = $s->promtool_check($res->{content});
+#   my $fpm = ErrWatchTest::PhpFpm->new(dir => $s->dir);   # a php-fpm pool
 #
 # Core Perl modules only. Environment:
 #   APACHE2           the httpd binary (default /usr/sbin/apache2)
 #   ERRWATCH_SO       the module to test (default <repo>/.libs/mod_errwatch.so)
 #   ERRWATCH_KEEP_TMP keep the temp dirs (their paths are printed)
+#   PROMTOOL          promtool (default /usr/bin/promtool, package prometheus)
+#   PHP_FPM           php-fpm (default the newest /usr/sbin/php-fpm*)
 
 use strict;
 use warnings;
@@ -29,6 +36,8 @@ use File::Spec;
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Socket::INET;
+use IO::Socket::UNIX;
+use Socket ();
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Scalar::Util qw(refaddr);
@@ -943,6 +952,135 @@ sub auto_value {
 }
 
 # ---------------------------------------------------------------------------
+# ?metrics (Prometheus text 0.0.4 / OpenMetrics 1.0)
+# ---------------------------------------------------------------------------
+
+# GET /errwatch?metrics; with openmetrics => 1 the Accept header asks for
+# OpenMetrics 1.0. Returns the HTTP::Tiny response.
+sub metrics {
+    my ($self, %opt) = @_;
+    my %h;
+    $h{Accept} = $opt{accept} if defined $opt{accept};
+    $h{Accept} = 'application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+      if $opt{openmetrics} && !defined $opt{accept};
+    return $self->get('/errwatch?metrics', %h ? \%h : undef);
+}
+
+# Undoes the exposition format's label-value escapes: \\ \" \n.
+sub unescape_label_value {
+    my ($v) = @_;
+    $v =~ s/\\(["\\n])/$1 eq 'n' ? "\n" : $1/ge;
+    return $v;
+}
+
+# Parses an exposition-format page (either flavour) into
+#   { help    => {family => text},  type => {family => type},
+#     samples => [{name, labels => {k => v}, value, line, typed_family}],
+#     errors  => [line, ...], eof => 1 if the last line is "# EOF" }
+# typed_family is the family of the latest TYPE line whose name is the
+# sample's name or a prefix of it followed by a known suffix (_total,
+# _created, _bucket, _count, _sum, _info), undef when there is none.
+sub parse_metrics {
+    my ($text) = @_;
+    my %m = (help => {}, type => {}, samples => [], errors => [], order => []);
+    my @lines = split /\n/, $text, -1;
+    pop @lines if @lines && $lines[-1] eq '';
+    $m{eof} = (@lines && $lines[-1] eq '# EOF') ? 1 : 0;
+    my $current;    # family of the latest TYPE line
+    for my $line (@lines) {
+        if ($line =~ /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/) {
+            $m{help}{$1} = $2;
+            next;
+        }
+        if ($line =~ /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (\w+)$/) {
+            $m{type}{$1} = $2;
+            push @{ $m{order} }, $1;
+            $current = $1;
+            next;
+        }
+        next if $line eq '# EOF';
+        next if $line =~ /^#/;
+        if ($line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \S+)?$/) {
+            my ($name, $lab, $value) = ($1, $2, $3);
+            my %labels;
+            my $ok = 1;
+            if (defined $lab && length $lab) {
+                my $rest = $lab;
+                while (length $rest) {
+                    if ($rest =~ s/^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\.)*)"(?:,|$)//) {
+                        $labels{$1} = unescape_label_value($2);
+                    } else {
+                        $ok = 0;
+                        last;
+                    }
+                }
+            }
+            unless ($ok) {
+                push @{ $m{errors} }, $line;
+                next;
+            }
+            my $fam;
+            if (defined $current
+                && ($name eq $current || $name =~ /^\Q$current\E_(?:total|created|bucket|count|sum|info)$/)) {
+                $fam = $current;
+            }
+            push @{ $m{samples} }, { name => $name, labels => \%labels, value => $value, line => $line, typed_family => $fam };
+            next;
+        }
+        push @{ $m{errors} }, $line;
+    }
+    return \%m;
+}
+
+# The value of the one sample called $name whose labels are exactly
+# %$labels; undef when there is none (or more than one).
+sub metric_value {
+    my ($m, $name, $labels) = @_;
+    $labels ||= {};
+    my @hits = grep {
+        my $l = $_->{labels};
+        $_->{name} eq $name
+          && keys(%$l) == keys(%$labels)
+          && !grep { !exists $l->{$_} || $l->{$_} ne $labels->{$_} } keys %$labels
+    } @{ $m->{samples} };
+    return @hits == 1 ? $hits[0]{value} : undef;
+}
+
+# Samples called $name: [{labels, value}, ...].
+sub metric_samples {
+    my ($m, $name) = @_;
+    return [grep { $_->{name} eq $name } @{ $m->{samples} }];
+}
+
+sub promtool_bin {
+    return $ENV{PROMTOOL} || '/usr/bin/promtool';
+}
+
+# Pipes $text to `promtool check metrics`; returns (exit code, output).
+# Dies when promtool is not installed (make test installs it).
+sub promtool_check {
+    my ($self, $text) = @_;
+    my $bin = promtool_bin();
+    die "promtool not found at $bin (Debian package prometheus; `make deps` installs it)\n" unless -x $bin;
+    my $dir = ref $self ? $self->{dir} : tempdir('errwatch-promtool-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $in  = "$dir/promtool.in";
+    spew($in, $text);
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        open STDIN,  '<', $in or POSIX::_exit(126);
+        open STDOUT, '>', "$dir/promtool.out" or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        exec {$bin} $bin, 'check', 'metrics' or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    my $st = $?;
+    my $rc = ($st & 127) ? 128 + ($st & 127) : $st >> 8;
+    return ($rc, slurp("$dir/promtool.out"));
+}
+
+
+# ---------------------------------------------------------------------------
 # Logs
 # ---------------------------------------------------------------------------
 
@@ -964,5 +1102,201 @@ sub scan_error_log {
     ok(!@cores, "$name: no core file") or diag(join "\n", @cores);
     return;
 }
+
+# ---------------------------------------------------------------------------
+# A php-fpm pool for the mod_proxy_fcgi tests
+# ---------------------------------------------------------------------------
+#
+#   my $fpm = ErrWatchTest::PhpFpm->new(dir => $s->dir);  # writes the config
+#   $fpm->start;           # php-fpm -F as our child; asserts the socket is up
+#   $fpm->socket;          # the unix socket, for SetHandler "proxy:unix:...|fcgi://localhost"
+#   $fpm->stop;            # QUIT, then TERM, then KILL; always waited for
+#   $fpm->scan_log;        # asserts php-fpm's log shows no crash
+#
+# Environment: PHP_FPM, the php-fpm binary (default: the newest
+# /usr/sbin/php-fpm*).
+package ErrWatchTest::PhpFpm;
+
+use strict;
+use warnings;
+
+use POSIX qw(:sys_wait_h);
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my %FPM_LIVE;
+
+sub binary {
+    return $ENV{PHP_FPM} if $ENV{PHP_FPM};
+    my @found = sort { $b cmp $a } grep { -x $_ } glob('/usr/sbin/php-fpm*');
+    return $found[0];
+}
+
+# Options: dir (required; run/ and logs/ are made in it), user (the pool's
+# user when running as root, default www-data), max_children (2),
+# php_admin (extra php_admin_value lines: {name => value}).
+sub new {
+    my ($class, %opt) = @_;
+    my $dir = $opt{dir} or die "ErrWatchTest::PhpFpm->new: dir is required\n";
+    my $self = bless {
+        dir          => $dir,
+        user         => $opt{user} || 'www-data',
+        max_children => $opt{max_children} || 2,
+        php_admin    => $opt{php_admin} || {},
+        owner        => $$,
+    }, $class;
+    -d "$dir/$_" or mkdir "$dir/$_" for qw(run logs);
+    chmod 0755, "$dir/run", "$dir/logs";
+    $self->{conf}   = "$dir/php-fpm.conf";
+    $self->{socket} = "$dir/run/php-fpm.sock";
+    $self->{pid_file} = "$dir/run/php-fpm.pid";
+    $self->{log}    = "$dir/logs/php-fpm.log";
+    $self->write_conf;
+    return $self;
+}
+
+sub socket   { return $_[0]{socket} }
+sub log_path { return $_[0]{log} }
+sub pid      { return $_[0]{pid} }
+sub log_text { return ErrWatchTest::slurp($_[0]{log}) }
+
+sub config_text {
+    my ($self) = @_;
+    my $c = <<"EOF";
+; Generated by t/lib/ErrWatchTest.pm
+[global]
+pid = $self->{pid_file}
+error_log = $self->{log}
+log_level = notice
+daemonize = no
+
+[errwatch]
+listen = $self->{socket}
+listen.mode = 0660
+pm = static
+pm.max_children = $self->{max_children}
+catch_workers_output = yes
+decorate_workers_output = no
+clear_env = yes
+; PHP errors go to the web server as FastCGI stderr ("PHP message: ..."),
+; which mod_proxy_fcgi logs as "AH01071: Got error '...'": that needs
+; log_errors on, error_log unset (so PHP hands messages to the SAPI) and
+; fastcgi.logging on (its default; set on the command line). display_errors
+; off, or a fatal error answers 200 with the error in the body.
+php_admin_flag[log_errors] = on
+php_admin_flag[display_errors] = off
+php_admin_value[error_reporting] = -1
+EOF
+    if ($> == 0) {
+        $c .= "user = $self->{user}\ngroup = $self->{user}\n";
+        $c .= "listen.owner = $self->{user}\nlisten.group = $self->{user}\n";
+    }
+    for my $k (sort keys %{ $self->{php_admin} }) {
+        $c .= "php_admin_value[$k] = $self->{php_admin}{$k}\n";
+    }
+    return $c;
+}
+
+sub write_conf {
+    my ($self) = @_;
+    ErrWatchTest::spew($self->{conf}, $self->config_text, 0644);
+    return;
+}
+
+# Starts php-fpm in the foreground as our child and polls until its socket
+# accepts connections. Records a test assertion; dies on failure.
+sub start {
+    my ($self) = @_;
+    my $bin = binary();
+    unless ($bin && -x $bin) {
+        fail('php-fpm binary found (package php-fpm)');
+        die "cannot continue without php-fpm\n";
+    }
+    unlink $self->{socket};
+    my $out = "$self->{dir}/logs/php-fpm.out";
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        open STDIN,  '<', '/dev/null';
+        open STDOUT, '>', $out or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        setpgrp(0, 0);
+        # -n: no php.ini, so the host's settings cannot change the outcome.
+        exec {$bin} $bin, '-F', '-n', '-y', $self->{conf}, '-d', 'fastcgi.logging=1'
+          or POSIX::_exit(127);
+    }
+    $self->{pid} = $pid;
+    $FPM_LIVE{"$self"} = $self;
+    my $up = ErrWatchTest::poll_until(
+        20,
+        sub {
+            if (waitpid($pid, WNOHANG) == $pid) {
+                delete $self->{pid};
+                return -1;
+            }
+            return 0 unless -S $self->{socket};
+            my $c = IO::Socket::UNIX->new(Peer => $self->{socket}, Type => Socket::SOCK_STREAM());
+            return 0 unless $c;
+            close $c;
+            return 1;
+        }
+    );
+    if ($up && $up > 0) {
+        pass("php-fpm started (pid $pid, $bin)");
+        return 1;
+    }
+    fail("php-fpm started ($bin)");
+    diag("php-fpm output:\n" . ErrWatchTest::slurp($out));
+    diag("php-fpm log:\n" . $self->log_text);
+    $self->stop;
+    die "cannot continue without php-fpm\n";
+}
+
+sub is_running {
+    my ($self) = @_;
+    return $self->{pid} && ErrWatchTest::proc_alive($self->{pid}) ? 1 : 0;
+}
+
+# SIGQUIT (graceful), then SIGTERM, then SIGKILL to the process group;
+# always reaps the master.
+sub stop {
+    my ($self) = @_;
+    return unless $$ == $self->{owner};
+    delete $FPM_LIVE{"$self"};
+    my $pid = delete $self->{pid} or return;
+    my $gone = sub { waitpid($pid, WNOHANG) == $pid || !ErrWatchTest::proc_alive($pid) };
+    for my $sig (qw(QUIT TERM)) {
+        kill $sig, $pid;
+        return 1 if ErrWatchTest::poll_until($sig eq 'QUIT' ? 10 : 5, $gone);
+    }
+    kill 'KILL', -$pid, $pid;
+    waitpid($pid, 0);
+    return 1;
+}
+
+# Asserts that php-fpm's log shows no crashed or killed worker.
+sub scan_log {
+    my ($self, $name) = @_;
+    $name ||= 'php-fpm';
+    my @bad = grep { /SIGSEGV|SIGBUS|SIGABRT|core dumped|exited on signal|ERROR:|ALERT:/ } split /\n/, $self->log_text;
+    ok(!@bad, "$name: log shows no crash") or diag(join "\n", @bad);
+    return;
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    local ($?, $@, $!);
+    $self->stop if $self->{pid} && $$ == $self->{owner};
+    return;
+}
+
+END {
+    local $?;
+    for my $f (values %FPM_LIVE) {
+        eval { $f->stop };
+    }
+}
+
+package ErrWatchTest;
 
 1;

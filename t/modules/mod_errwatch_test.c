@@ -4,7 +4,11 @@
  *
  * Handlers (chosen with SetHandler):
  *   errwatch-test-500         logs "errwatch-test: deliberate failure in
- *                             handler" at APLOG_ERR and returns 500.
+ *                             handler" at APLOG_ERR and returns 500. Any
+ *                             handler name that starts with
+ *                             "errwatch-test-500" does the same, so tests can
+ *                             give the failing handler a hostile name
+ *                             (quotes, backslashes, ...).
  *   errwatch-test-status      returns the status given as the query string
  *                             (e.g. "?503", 200..599); a 5xx status logs
  *                             "errwatch-test: deliberate status N" first.
@@ -14,6 +18,8 @@
  *                             expected to fail, then answers 200 with
  *                             "subrequest status N".
  */
+#include <string.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
@@ -25,6 +31,13 @@
 APLOG_USE_MODULE(errwatch_test);
 
 #define EWT_DEFAULT_SUBREQ_URI "/errwatch-test/fail"
+#define EWT_FAIL_PREFIX "errwatch-test-500"
+
+/* "errwatch-test-500" and every handler name that starts with it. */
+static int ewt_is_fail_handler(const char *handler)
+{
+    return strncmp(handler, EWT_FAIL_PREFIX, sizeof(EWT_FAIL_PREFIX) - 1) == 0;
+}
 
 static int ewt_fail_500(request_rec *r)
 {
@@ -89,14 +102,13 @@ static int ewt_handler(request_rec *r)
     }
     if (r->method_number != M_GET) {
         /* GET covers HEAD too. */
-        if (strcmp(r->handler, "errwatch-test-500") == 0 ||
-            strcmp(r->handler, "errwatch-test-status") == 0 ||
+        if (ewt_is_fail_handler(r->handler) || strcmp(r->handler, "errwatch-test-status") == 0 ||
             strcmp(r->handler, "errwatch-test-subreq-500") == 0) {
             return HTTP_METHOD_NOT_ALLOWED;
         }
         return DECLINED;
     }
-    if (strcmp(r->handler, "errwatch-test-500") == 0) {
+    if (ewt_is_fail_handler(r->handler)) {
         return ewt_fail_500(r);
     }
     if (strcmp(r->handler, "errwatch-test-status") == 0) {
