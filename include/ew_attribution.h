@@ -13,7 +13,8 @@
  *   proxy:fcgi://127.0.0.1:9000/var/www/x.php
  *   proxy:unix:/run/php/php-fpm.sock|fcgi://localhost/var/www/x.php
  * and its handler may be the whole SetHandler value. Both become the script
- * path ("/var/www/x.php") and "proxy:<scheme>" ("proxy:fcgi"). Anything that
+ * path ("/var/www/x.php", without any query string) and "proxy:<scheme>"
+ * ("proxy:fcgi"). Anything that
  * is not a proxy target is copied unchanged. NULL inputs give "".
  */
 void ew_normalize_target(const char *filename, const char *handler, char *file_out,

@@ -55,10 +55,10 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap);
 /* The HTML page for people. */
 void ew_format_html(ew_buf *b, const ew_snapshot *snap);
 
-/* A short section for mod_status's /server-status page: counts, windows and
- * the top EW_HTML_SECTION_FILES failing files. */
+/* A short section for mod_status's /server-status page: counts, windows and,
+ * when with_files is set, the top EW_HTML_SECTION_FILES failing files. */
 #define EW_HTML_SECTION_FILES 5
-void ew_format_html_section(ew_buf *b, const ew_snapshot *snap);
+void ew_format_html_section(ew_buf *b, const ew_snapshot *snap, int with_files);
 
 /* The metrics page: Prometheus text exposition 0.0.4 when openmetrics is 0,
  * OpenMetrics 1.0 (ending in "# EOF") otherwise. errwatch_* families first,

@@ -51,6 +51,9 @@ void ew_capture_register_hooks(apr_pool_t *p);
 
 /* status_handler.c: the status URL. */
 int ew_status_handler(request_rec *r);
+/* May this client see file paths and messages (loopback, or
+ * ErrWatchAllowRemote On)? */
+int ew_client_may_see_details(const request_rec *r);
 
 /* status_hook.c: errwatch lines in mod_status's pages. */
 void ew_status_hook_register(void);

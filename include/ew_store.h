@@ -54,7 +54,8 @@ typedef struct ew_failure {
     int32_t pid;         /* the child process that served it */
     uint16_t status;     /* final status sent to the client */
     char method[EW_METHOD_MAX];
-    char uri[EW_URI_MAX]; /* path as the client sent it, query left out by default */
+    char uri[EW_URI_MAX]; /* the client's URL path, %-decoded (as r->uri
+                           before any rewrite); query left out by default */
     char vhost[EW_VHOST_MAX];
     char handler[EW_HANDLER_MAX];
     char file[EW_FILE_MAX];       /* script path of the attributed request */

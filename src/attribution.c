@@ -55,7 +55,16 @@ void ew_normalize_target(const char *filename, const char *handler, char *file_o
     size_t scheme_len;
     const char *path;
     if (parse_proxy_target(filename, &scheme, &scheme_len, &path)) {
-        ew_copy_field(file_out, file_size, path);
+        /* mod_proxy_http keeps the query string in r->filename: it is not
+         * part of the file, and it may carry secrets. */
+        char buf[EW_FILE_MAX];
+        size_t n = strcspn(path, "?#");
+        if (n >= sizeof(buf)) {
+            n = sizeof(buf) - 1;
+        }
+        memcpy(buf, path, n);
+        buf[n] = '\0';
+        ew_copy_field(file_out, file_size, buf);
         copy_proxy_handler(handler_out, handler_size, scheme, scheme_len);
         return;
     }

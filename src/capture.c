@@ -54,7 +54,7 @@ static ew_req_state *state_peek(const request_rec *r)
     return ap_get_module_config(r->request_config, &errwatch_module);
 }
 
-/* One bounded allocation per request. post_read_request makes it for every
+/* One bounded allocation per request. create_request makes it for every
  * request and internal redirect; the other hooks only fall back to it. */
 static ew_req_state *state_get(const request_rec *r)
 {
@@ -89,21 +89,49 @@ static request_rec *chain_final(request_rec *r)
     return r;
 }
 
-/* `ErrWatch Off` anywhere along the chain: the client's URL or the script
- * that ran. */
-static int chain_disabled(const request_rec *origin)
+/* The failing request: the earliest one in the chain whose own status is
+ * 5xx. For ErrorDocument that is the original request; behind a rewrite
+ * front controller it is the script that ran. Without one, the final
+ * request. */
+static request_rec *attributed_request(request_rec *origin)
 {
+    for (request_rec *r = origin; r != NULL; r = r->next) {
+        if (r->status >= 500 && r->status <= 599) {
+            return r;
+        }
+    }
+    return chain_final(origin);
+}
+
+/* `ErrWatch Off` on the client's URL or on any request up to the one that
+ * answered (or failed). An ErrorDocument page further down the chain does
+ * not count: its location says nothing about the failure it reports. */
+static int chain_disabled(request_rec *origin)
+{
+    const request_rec *last = attributed_request(origin);
     for (const request_rec *r = origin; r != NULL; r = r->next) {
         if (ew_dir_config(r)->enabled == 0) {
             return 1;
+        }
+        if (r == last) {
+            break;
         }
     }
     return 0;
 }
 
-/* First hook of every request and of every internal redirect: allocate the
- * state here, in the request's normal flow, so that the error_log hook never
- * has to allocate (http_core.h warns against pool allocations there). */
+/* Microseconds since the request arrived; 0 if the clock stepped back. */
+static apr_time_t elapsed_since(const request_rec *origin)
+{
+    apr_time_t d = apr_time_now() - origin->request_time;
+    return d > 0 ? d : 0;
+}
+
+/* Runs as each request_rec is made, before the request line is even read,
+ * and for every internal redirect: allocate the state here, in the request's
+ * normal flow, so that the error_log hook never has to allocate (http_core.h
+ * warns against pool allocations there) and so that errors logged while the
+ * request is read (e.g. a 501 for an unknown method) are kept. */
 static int create_state(request_rec *r)
 {
     if (r->main == NULL && ew_shm_store() != NULL) {
@@ -149,7 +177,7 @@ static apr_status_t errwatch_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     if (!os->response_started) {
         os->response_started = 1;
         os->response_status = r->status;
-        os->started_after = apr_time_now() - origin->request_time;
+        os->started_after = elapsed_since(origin);
         ew_store *store = ew_shm_store();
         if (store != NULL && !chain_disabled(origin)) {
             ew_store_count_response(store, r->status);
@@ -174,7 +202,10 @@ static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
     if (info->r == NULL || info->level < 0 || errstr == NULL || ew_shm_store() == NULL) {
         return;
     }
-    const request_rec *r = info->rmain != NULL ? info->rmain : info->r;
+    const request_rec *r = info->r;
+    while (r->main != NULL) {
+        r = r->main; /* a nested subrequest's messages belong to the client's request */
+    }
     ew_req_state *st = state_peek(r);
     if (st == NULL || (st->message_level >= 0 && info->level > st->message_level)) {
         return;
@@ -184,19 +215,6 @@ static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
 }
 
 /* ---- commit --------------------------------------------------------------- */
-
-/* The failing request: the earliest one in the chain whose own status is
- * 5xx. For ErrorDocument that is the original request; behind a rewrite
- * front controller it is the script that ran. */
-static request_rec *attributed_request(request_rec *origin)
-{
-    for (request_rec *r = origin; r != NULL; r = r->next) {
-        if (r->status >= 500 && r->status <= 599) {
-            return r;
-        }
-    }
-    return chain_final(origin);
-}
 
 /* The attributed request's message, or the chain's most severe one. */
 static const char *failure_message(request_rec *origin, request_rec *culprit)
@@ -224,8 +242,8 @@ static void record_failure(ew_store *store, request_rec *origin, int status)
     ew_failure f;
 
     f.time_us = origin->request_time;
-    f.duration_us = (os != NULL && os->response_started) ? os->started_after
-                                                         : apr_time_now() - origin->request_time;
+    f.duration_us =
+        (os != NULL && os->response_started) ? os->started_after : elapsed_since(origin);
     f.pid = (int32_t)getpid();
     f.status = (uint16_t)status;
     ew_copy_field(f.method, sizeof(f.method), origin->method);
@@ -238,7 +256,7 @@ static void record_failure(ew_store *store, request_rec *origin, int status)
 
     const server_rec *s = origin->server;
     snprintf(f.vhost, sizeof(f.vhost), "%s:%u", s->server_hostname ? s->server_hostname : "",
-             (unsigned)origin->connection->local_addr->port);
+             (unsigned)(s->port != 0 ? s->port : origin->connection->local_addr->port));
     ew_normalize_target(culprit->filename,
                         (cs != NULL && cs->handler != NULL) ? cs->handler : EW_NO_HANDLER, f.file,
                         sizeof(f.file), f.handler, sizeof(f.handler));
@@ -273,7 +291,7 @@ static int commit_transaction(request_rec *r)
         ew_store_count_response(store, status);
     }
     ew_store_add_traffic(store, (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0),
-                         (uint64_t)(apr_time_now() - origin->request_time));
+                         (uint64_t)elapsed_since(origin));
     if (status >= 500 && status <= 599) {
         record_failure(store, origin, status);
     }
@@ -285,7 +303,7 @@ void ew_capture_register_hooks(apr_pool_t *p)
     (void)p;
     filter_handle =
         ap_register_output_filter(EW_FILTER_NAME, errwatch_filter, NULL, AP_FTYPE_PROTOCOL);
-    ap_hook_post_read_request(create_state, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_create_request(create_state, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(remember_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);

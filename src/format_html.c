@@ -235,7 +235,7 @@ void ew_format_html(ew_buf *b, const ew_snapshot *snap)
     ew_buf_puts(b, "</body>\n</html>\n");
 }
 
-void ew_format_html_section(ew_buf *b, const ew_snapshot *snap)
+void ew_format_html_section(ew_buf *b, const ew_snapshot *snap, int with_files)
 {
     ew_buf_puts(b, "<hr />\n<h2>mod_errwatch</h2>\n<table class=\"summary\">\n");
     ew_buf_printf(b, "<tr><th>5xx responses</th><td>%llu</td></tr>\n",
@@ -245,6 +245,11 @@ void ew_format_html_section(ew_buf *b, const ew_snapshot *snap)
     ew_html_window_row(b, "5xx", snap->window_5xx);
     ew_html_window_row(b, "500", snap->window_500);
     ew_buf_puts(b, "</table>\n");
+    if (!with_files) {
+        ew_buf_puts(b, "<p>Failing files are shown to loopback clients only "
+                       "(see ErrWatchAllowRemote).</p>\n");
+        return;
+    }
     uint32_t n = snap->files_len < EW_HTML_SECTION_FILES ? snap->files_len : EW_HTML_SECTION_FILES;
     if (n == 0) {
         ew_buf_puts(b, "<p>No failures recorded.</p>\n");

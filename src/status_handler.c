@@ -80,19 +80,26 @@ static int wants_openmetrics(const request_rec *r)
     return accept != NULL && ap_strcasestr(accept, "application/openmetrics-text") != NULL;
 }
 
+/* Defence in depth: even if Require lines admit a remote client, file paths
+ * and error messages stay local unless the admin opts in. Both the TCP peer
+ * and the client address that mod_remoteip may have taken from a trusted
+ * proxy must be loopback: behind a local reverse proxy the peer alone is
+ * always 127.0.0.1. */
+int ew_client_may_see_details(const request_rec *r)
+{
+    if (ew_dir_config(r)->allow_remote == 1) {
+        return 1;
+    }
+    return ew_sockaddr_is_loopback(r->connection->client_addr) &&
+           ew_sockaddr_is_loopback(r->useragent_addr);
+}
+
 int ew_status_handler(request_rec *r)
 {
     if (r->handler == NULL || strcmp(r->handler, EW_HANDLER_NAME) != 0) {
         return DECLINED;
     }
-    /* Defence in depth: even if Require lines admit a remote client, the
-     * errors page (paths, messages) stays local unless the admin opts in.
-     * Both the TCP peer and the client address that mod_remoteip may have
-     * taken from a trusted proxy must be loopback: behind a local reverse
-     * proxy the peer alone is always 127.0.0.1. */
-    if (ew_dir_config(r)->allow_remote != 1 &&
-        (!ew_sockaddr_is_loopback(r->connection->client_addr) ||
-         !ew_sockaddr_is_loopback(r->useragent_addr))) {
+    if (!ew_client_may_see_details(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "EW0201: status page refused to non-loopback client %s "
                       "(see ErrWatchAllowRemote)",

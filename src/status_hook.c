@@ -22,8 +22,9 @@ static int errwatch_status_hook(request_rec *r, int flags)
         return OK;
     }
     int short_report = (flags & AP_STATUS_SHORT) != 0;
-    int rc = short_report ? ew_store_summary(store, apr_time_now(), &snap)
-                          : ew_store_snapshot(store, r->pool, apr_time_now(), &snap);
+    int with_files = !short_report && ew_client_may_see_details(r);
+    int rc = with_files ? ew_store_snapshot(store, r->pool, apr_time_now(), &snap)
+                        : ew_store_summary(store, apr_time_now(), &snap);
     if (rc != 0) {
         return OK;
     }
@@ -32,7 +33,9 @@ static int errwatch_status_hook(request_rec *r, int flags)
     if (short_report) {
         ew_format_auto_errors(&out, &snap);
     } else {
-        ew_format_html_section(&out, &snap);
+        /* mod_status's page is often open to a monitoring network: the
+         * file rows obey the same lock-down as /errwatch. */
+        ew_format_html_section(&out, &snap, with_files);
     }
     ap_rwrite(out.data, (int)out.len, r);
     return OK;

@@ -8,7 +8,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
-use ErrWatchTest;
+use ErrWatchTest qw(poll_until);
 
 # One throwaway config dir, rewritten for every case.
 my $t = ErrWatchTest->new(mpm => 'prefork', php => 0);
@@ -120,6 +120,7 @@ for my $bad (
     my $s = ErrWatchTest->new(
         mpm        => 'prefork',
         php        => 0,
+        status     => 1,
         modules    => [['remoteip_module', 'mod_remoteip.so']],
         extra_conf => <<'EOF',
 RemoteIPHeader X-Forwarded-For
@@ -133,6 +134,10 @@ RemoteIPInternalProxy 127.0.0.1
     Require all granted
     ErrWatchAllowRemote On
 </Location>
+<Location "/server-status-open">
+    SetHandler server-status
+    Require all granted
+</Location>
 EOF
     );
     $s->start;
@@ -142,8 +147,67 @@ EOF
     is($s->get('/errwatch-open', $remote)->{status}, 403, 'AllowRemote Off: 403 for the HTML page too');
     is($s->get('/errwatch-remote-ok?json', $remote)->{status}, 200, 'AllowRemote On: a remote client gets the page');
     is($s->get('/errwatch?json', $remote)->{status}, 403, 'conf/errwatch.conf: Require local refuses a remote client');
+
+    # mod_status's page is often opened to a monitoring network: its
+    # errwatch section shows counts to everyone, file rows only locally.
+    is($s->get('/errwatch-test/fail')->{status}, 500, 'a failure to list');
+    $s->json_settled;
+    my $local = $s->get('/server-status-open');
+    is($local->{status}, 200, '/server-status: loopback client');
+    like($local->{content}, qr{<h2>mod_errwatch</h2>}, '/server-status: errwatch section for loopback');
+    # The recorded file is the docroot path; mod_status's own worker table
+    # shows request lines, never file paths.
+    my $file = qr{\Q${\ $s->docroot }\E/errwatch-test/fail};
+    like($local->{content}, $file, '/server-status: loopback sees the failing file');
+    my $far = $s->get('/server-status-open', $remote);
+    is($far->{status}, 200, '/server-status: a remote client is let in by its Require line');
+    like($far->{content}, qr{<h2>mod_errwatch</h2>}, '/server-status: remote still gets the section');
+    like($far->{content}, qr{<tr><th>500 responses</th><td>1</td></tr>}, '/server-status: remote sees the counts');
+    unlike($far->{content}, $file, '/server-status: remote never sees file paths');
+    like($far->{content}, qr{loopback clients only}, '/server-status: and is told why');
     $s->stop;
     $s->scan_error_log('remote clients');
+}
+
+# ---------------------------------------------------------------------------
+# ErrWatch Off on an ErrorDocument page does not hide the failure it reports;
+# a 501 for an unknown method is recorded with core's message.
+# ---------------------------------------------------------------------------
+{
+    my $s = ErrWatchTest->new(
+        mpm        => 'prefork',
+        php        => 0,
+        extra_conf => <<'EOF',
+<Location "/edoff/">
+    ErrorDocument 500 /off/page.html
+</Location>
+<Location "/edoff/fail">
+    SetHandler errwatch-test-500
+</Location>
+EOF
+    );
+    $s->start;
+    my $res = $s->get('/edoff/fail');
+    is($res->{status}, 500, 'failure with an ErrorDocument under ErrWatch Off: 500');
+    like($res->{content}, qr/errwatch-off-error-page/, 'the error page is served');
+    my $doc = $s->json_settled;
+    is($doc->{status}{500}, 1, 'the 500 is counted although its error page is under ErrWatch Off');
+    is($doc->{recent}[0]{uri}, '/edoff/fail', 'and recorded against the failing URL');
+    like($doc->{recent}[0]{file}, qr{/edoff(?:/fail)?$}, 'with the failing path (httpd maps the missing dir to its parent)');
+
+    my $raw = $s->raw_request("FOO /ok.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    like($raw // '', qr{\AHTTP/1\.1 501 }, 'an unknown method answers 501');
+    my $got = poll_until(10, sub {
+        my $d = $s->json;
+        return ($d && ($d->{status}{501} // 0) == 1) ? $d : undef;
+    });
+    ok($got, 'the 501 is counted');
+    my ($r501) = grep { $_->{status} == 501 } @{ $got ? $got->{recent} : [] };
+    ok($r501, 'the 501 is recorded');
+    like($r501 ? $r501->{message} : '', qr/Invalid method in request FOO/, "with core's message");
+    is($r501 ? $r501->{method} : '', 'FOO', 'and its method');
+    $s->stop;
+    $s->scan_error_log('ErrorDocument under Off, 501');
 }
 
 done_testing;

@@ -36,6 +36,11 @@ START_TEST(other_proxy_schemes)
     check_target("proxy:http://backend:8080/app/login", "proxy-server", "/app/login", "proxy:http");
     check_target("proxy:balancer://cluster/", "proxy-server", "/", "proxy:balancer");
     check_target("proxy:http://backend", "proxy-server", "", "proxy:http");
+    /* mod_proxy_http's r->filename carries the query: never recorded. */
+    check_target("proxy:http://127.0.0.1:1//app?token=SECRET", "proxy-server", "//app",
+                 "proxy:http");
+    check_target("proxy:fcgi://127.0.0.1:9000/srv/x.php?a=1#frag", "proxy-server", "/srv/x.php",
+                 "proxy:fcgi");
 }
 END_TEST
 

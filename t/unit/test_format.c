@@ -708,7 +708,7 @@ START_TEST(html_section_for_server_status)
     ew_buf b;
     fill_json_snapshot(&snap, &file, &fail);
     ew_buf_init(&b, pool, 0);
-    ew_format_html_section(&b, &snap);
+    ew_format_html_section(&b, &snap, 1);
     ck_assert_int_eq(strncmp(b.data, "<hr />\n<h2>mod_errwatch</h2>\n", 29), 0);
     ck_assert_ptr_nonnull(strstr(b.data, "<tr><th>500 responses</th><td>2</td></tr>\n"
                                          "<tr><th>5xx, last 1m / 5m / 15m</th>"
@@ -721,9 +721,18 @@ START_TEST(html_section_for_server_status)
 
     memset(&snap, 0, sizeof(snap));
     ew_buf_init(&b, pool, 0);
-    ew_format_html_section(&b, &snap);
+    ew_format_html_section(&b, &snap, 1);
     ck_assert_ptr_nonnull(strstr(b.data, "<p>No failures recorded.</p>\n"));
     ck_assert_ptr_null(strstr(b.data, "<table class=\"files\">"));
+
+    /* For a client that may not see paths: counts, no rows. */
+    fill_json_snapshot(&snap, &file, &fail);
+    ew_buf_init(&b, pool, 0);
+    ew_format_html_section(&b, &snap, 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "<tr><th>500 responses</th><td>2</td></tr>\n"));
+    ck_assert_ptr_null(strstr(b.data, "z.php"));
+    ck_assert_ptr_null(strstr(b.data, "<table class=\"files\">"));
+    ck_assert_ptr_nonnull(strstr(b.data, "loopback clients only"));
 }
 END_TEST
 
@@ -743,7 +752,7 @@ START_TEST(html_section_lists_top_files_only)
     snap.files = files;
     snap.files_len = NFILES;
     ew_buf_init(&b, pool, 0);
-    ew_format_html_section(&b, &snap);
+    ew_format_html_section(&b, &snap, 1);
     ck_assert_uint_eq(count_occurrences(b.data, "/srv/top-"), EW_HTML_SECTION_FILES);
     ck_assert_ptr_nonnull(strstr(b.data, "/srv/top-04.php"));
     ck_assert_ptr_null(strstr(b.data, "/srv/top-05.php"));
