@@ -50,7 +50,9 @@ int main(int argc, char **argv)
     apr_pool_t *pool;
     apr_pool_create(&pool, NULL);
     size_t len = ew_store_size(files, recent);
-    void *base = aligned_alloc(64, (len + 63) & ~(size_t)63);
+    size_t alloc = (len + 63) & ~(size_t)63;
+    void *base = aligned_alloc(64, alloc);
+    memset(base, 0, alloc); /* ew_store_init wants zeroed memory */
     ew_store *st = ew_store_init(base, len, files, recent, 0);
     if (st == NULL) {
         fprintf(stderr, "bad sizes\n");

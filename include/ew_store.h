@@ -121,8 +121,10 @@ typedef struct ew_store ew_store;
 /* Bytes needed for a store with these capacities, or 0 if out of range. */
 size_t ew_store_size(uint32_t files, uint32_t recent);
 
-/* Formats a fresh store in [base, base+len). Returns NULL if len is too small,
- * base is misaligned or a capacity is out of range. */
+/* Formats a fresh store in [base, base+len), which must be zero-filled (a
+ * new anonymous mapping or apr_shm segment, or calloc'd memory): only the
+ * header is written, so unused capacity costs no RAM. Returns NULL if len is
+ * too small, base is misaligned or a capacity is out of range. */
 ew_store *ew_store_init(void *base, size_t len, uint32_t files, uint32_t recent, int64_t now_us);
 
 /* Re-opens a store that ew_store_init formatted (e.g. after a restart).
@@ -137,10 +139,12 @@ uint32_t ew_store_recent_capacity(const ew_store *st);
  * left empty. Returns 0 or an errno value. */
 int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out);
 
-/* Carries counters, the file table and the ring from an old store into a new
- * one with other capacities, so counters never go backwards across a
- * restart that resizes the store. */
-void ew_store_migrate(ew_store *to, ew_store *from);
+/* Carries counters, the file table, the ring, the windows and the handler
+ * rows from an old store into a new one with other capacities, so counters
+ * never go backwards across a restart that resizes the store. The old
+ * store's lock is awaited at most timeout_ms: if a stuck process holds it,
+ * only the counters (atomics) come across and an errno value is returned. */
+int ew_store_migrate(ew_store *to, ew_store *from, int timeout_ms);
 
 /* Hot path, lock-free: one response with this final status. */
 void ew_store_count_response(ew_store *st, int status);
@@ -168,6 +172,8 @@ int ew_status_class(int status);
 /* Test hook: take the lock and return without releasing it, so a test can
  * kill the process while it holds the lock mid-update. */
 void ew_store_test_lock_and_mark_busy(ew_store *st, uint32_t file_slot);
+/* Test hook: take the lock and keep it. */
+int ew_store_test_lock(ew_store *st);
 #endif
 
 #endif

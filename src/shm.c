@@ -25,6 +25,7 @@ APLOG_USE_MODULE(errwatch);
 
 #define EW_RETAINED_KEY "mod_errwatch/store"
 #define EW_SEGMENT_ALIGN 64
+#define EW_MIGRATE_TIMEOUT_MS 2000
 
 /* Kept across restarts. Its layout must not change between versions: a new
  * module can be loaded by a graceful restart over an old one's data. */
@@ -99,14 +100,31 @@ int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 
     size_t len = 0;
     ew_store *st = create_store(s, files, recent, &len);
+    if (st == NULL && old != NULL) {
+        /* A resize that cannot get memory must not take the server down. */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "EW0005: keeping the store at %u files and %u recent failures",
+                     ew_store_files_capacity(old), ew_store_recent_capacity(old));
+        current_store = old;
+        return OK;
+    }
     if (st == NULL) {
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return HTTP_INTERNAL_SERVER_ERROR; /* httpd refuses to start; EW0001 says why */
     }
     if (old != NULL) {
-        ew_store_migrate(st, old);
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                     "EW0003: store resized to %u files and %u recent failures; counters kept",
-                     files, recent);
+        /* Bounded wait: a stuck child holding the old lock must not hang
+         * the restart. */
+        int rc = ew_store_migrate(st, old, EW_MIGRATE_TIMEOUT_MS);
+        if (rc != 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rc, s,
+                         "EW0006: store resized; counters kept, but the failing-file table "
+                         "and recent failures could not be copied");
+        } else {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                         "EW0003: store resized to %u files and %u recent failures; "
+                         "counters kept",
+                         files, recent);
+        }
     }
     retained->base = st;
     retained->len = len;

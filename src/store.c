@@ -18,24 +18,28 @@
  *   +--------------------------------------------+ files_off
  *   | ew_file_slot[files_cap]                    |  file aggregates + LRU links
  *   +--------------------------------------------+ index_off
- *   | int32_t index[index_cap]                   |  open addressing, linear
- *   |   (slot number or -1; index_cap = pow2     |  probing, backward-shift
- *   |    >= 2 * files_cap)                       |  deletion
+ *   | uint32_t index[index_cap]                  |  open addressing, linear
+ *   |   (slot number + 1, 0 = empty; index_cap   |  probing, backward-shift
+ *   |    = pow2 >= 2 * files_cap)                |  deletion
  *   +--------------------------------------------+ ring_off
  *   | ew_failure ring[recent_cap]                |  slot = seq % recent_cap
  *   +--------------------------------------------+ total
  *
  * Only offsets are stored, never pointers, so the segment means the same
- * thing at any address.
+ * thing at any address. All-zero bytes are a valid empty table, index and
+ * ring, so formatting touches only the header: the capacity costs address
+ * space, and RAM only as rows fill.
  */
 #include "ew_store.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
 #define EW_STORE_VERSION 2u
@@ -63,8 +67,8 @@ struct ew_store {
     uint64_t total_len;
     uint32_t files_cap;
     uint32_t recent_cap;
-    uint32_t index_cap; /* power of two */
-    uint32_t reserved;
+    uint32_t index_cap;   /* power of two */
+    uint32_t layout_hash; /* sizes and offsets of this build's structures */
     uint64_t files_off;
     uint64_t index_off;
     uint64_t ring_off;
@@ -92,6 +96,31 @@ struct ew_store {
     ew_handler_stat handlers[EW_HANDLER_SLOTS];
     uint64_t handler_other[EW_CODE_COUNT]; /* failures of pairs that did not fit */
 };
+
+/* A fingerprint of the structures' shapes: a module built with another
+ * layout (same version number by mistake) must not reuse a retained store. */
+static uint32_t layout_hash(void)
+{
+    const size_t parts[] = {
+        sizeof(struct ew_store),
+        sizeof(ew_file_slot),
+        sizeof(ew_failure),
+        sizeof(ew_handler_stat),
+        sizeof(ew_bucket),
+        offsetof(struct ew_store, lock),
+        offsetof(struct ew_store, buckets),
+        offsetof(struct ew_store, handlers),
+        sizeof(pthread_mutex_t),
+    };
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        h = (h ^ (uint32_t)parts[i]) * 16777619u;
+    }
+    return h;
+}
+
+/* Atomics in shared memory work across processes only when lock-free. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
 static size_t align_up(size_t n)
 {
@@ -122,7 +151,7 @@ static layout compute_layout(uint32_t files, uint32_t recent)
     layout l;
     l.files_off = align_up(sizeof(struct ew_store));
     l.index_off = align_up(l.files_off + (size_t)files * sizeof(ew_file_slot));
-    l.ring_off = align_up(l.index_off + (size_t)index_capacity(files) * sizeof(int32_t));
+    l.ring_off = align_up(l.index_off + (size_t)index_capacity(files) * sizeof(uint32_t));
     l.total = align_up(l.ring_off + (size_t)recent * sizeof(ew_failure));
     return l;
 }
@@ -140,9 +169,20 @@ static ew_file_slot *file_slots(ew_store *st)
     return (ew_file_slot *)(void *)((char *)st + st->files_off);
 }
 
-static int32_t *index_table(ew_store *st)
+static uint32_t *index_table(ew_store *st)
 {
-    return (int32_t *)(void *)((char *)st + st->index_off);
+    return (uint32_t *)(void *)((char *)st + st->index_off);
+}
+
+/* Index entries hold slot + 1 so that zeroed memory is an empty index. */
+static int32_t index_slot(const uint32_t *index, uint32_t pos)
+{
+    return (int32_t)index[pos] - 1;
+}
+
+static void index_put(uint32_t *index, uint32_t pos, int32_t slot)
+{
+    index[pos] = (uint32_t)(slot + 1);
 }
 
 static ew_failure *ring_slots(ew_store *st)
@@ -177,7 +217,9 @@ ew_store *ew_store_init(void *base, size_t len, uint32_t files, uint32_t recent,
     if (len < l.total) {
         return NULL;
     }
-    memset(base, 0, l.total);
+    /* The rest of the segment is zero already (see the contract in
+     * ew_store.h): writing it would commit RAM for every empty row. */
+    memset(base, 0, sizeof(struct ew_store));
     ew_store *st = base;
     st->total_len = l.total;
     st->files_cap = files;
@@ -191,10 +233,7 @@ ew_store *ew_store_init(void *base, size_t len, uint32_t files, uint32_t recent,
     st->lru_tail = EW_NONE;
     st->busy_file = EW_NONE;
     st->busy_ring = EW_NONE;
-    int32_t *index = index_table(st);
-    for (uint32_t i = 0; i < st->index_cap; i++) {
-        index[i] = EW_NONE;
-    }
+    st->layout_hash = layout_hash();
     if (init_mutex(&st->lock) != 0) {
         return NULL;
     }
@@ -210,7 +249,8 @@ ew_store *ew_store_attach(void *base, size_t len)
         return NULL;
     }
     ew_store *st = base;
-    if (st->magic != EW_STORE_MAGIC || st->version != EW_STORE_VERSION || st->total_len > len ||
+    if (st->magic != EW_STORE_MAGIC || st->version != EW_STORE_VERSION ||
+        st->layout_hash != layout_hash() || st->total_len > len ||
         !capacities_valid(st->files_cap, st->recent_cap)) {
         return NULL;
     }
@@ -297,17 +337,39 @@ static uint64_t hash_string(const char *s)
 
 static void rebuild_after_crash(ew_store *st);
 
-static int store_lock(ew_store *st)
+/* Takes the lock, waiting at most timeout_ms (forever when negative). */
+static int store_lock_within(ew_store *st, int timeout_ms)
 {
-    int rc = pthread_mutex_lock(&st->lock);
+    int rc;
+    if (timeout_ms < 0) {
+        rc = pthread_mutex_lock(&st->lock);
+    } else {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        rc = pthread_mutex_timedlock(&st->lock, &until);
+    }
     if (rc == EOWNERDEAD) {
         /* The previous holder died mid-update: repair, then mark the mutex
          * usable again. */
         rebuild_after_crash(st);
         atomic_fetch_add_explicit(&st->lock_recoveries, 1, memory_order_relaxed);
         rc = pthread_mutex_consistent(&st->lock);
+        if (rc != 0) {
+            pthread_mutex_unlock(&st->lock); /* never return holding it */
+        }
     }
     return rc;
+}
+
+static int store_lock(ew_store *st)
+{
+    return store_lock_within(st, -1);
 }
 
 static void store_unlock(ew_store *st)
@@ -326,12 +388,12 @@ static uint32_t home_bucket(const ew_store *st, uint64_t hash)
  * position where it would go. */
 static uint32_t index_find(ew_store *st, uint64_t hash, const char *file, int32_t *slot_out)
 {
-    int32_t *index = index_table(st);
+    const uint32_t *index = index_table(st);
     ew_file_slot *slots = file_slots(st);
     uint32_t mask = st->index_cap - 1;
     uint32_t pos = home_bucket(st, hash);
     for (;;) {
-        int32_t slot = index[pos];
+        int32_t slot = index_slot(index, pos);
         if (slot == EW_NONE) {
             *slot_out = EW_NONE;
             return pos;
@@ -347,12 +409,12 @@ static uint32_t index_find(ew_store *st, uint64_t hash, const char *file, int32_
 /* Backward-shift deletion keeps linear probing correct without tombstones. */
 static void index_remove_at(ew_store *st, uint32_t hole)
 {
-    int32_t *index = index_table(st);
+    uint32_t *index = index_table(st);
     ew_file_slot *slots = file_slots(st);
     uint32_t mask = st->index_cap - 1;
     uint32_t pos = (hole + 1) & mask;
-    while (index[pos] != EW_NONE) {
-        uint32_t home = home_bucket(st, slots[index[pos]].hash);
+    while (index_slot(index, pos) != EW_NONE) {
+        uint32_t home = home_bucket(st, slots[index_slot(index, pos)].hash);
         /* Move the entry into the hole unless its home lies cyclically in
          * (hole, pos]. */
         int in_range = (hole <= pos) ? (home > hole && home <= pos) : (home > hole || home <= pos);
@@ -362,7 +424,7 @@ static void index_remove_at(ew_store *st, uint32_t hole)
         }
         pos = (pos + 1) & mask;
     }
-    index[hole] = EW_NONE;
+    index[hole] = 0;
 }
 
 static void index_remove_slot(ew_store *st, int32_t slot)
@@ -424,7 +486,7 @@ static int compare_last_seen_desc(const void *a, const void *b, void *ctx)
 static void rebuild_after_crash(ew_store *st)
 {
     ew_file_slot *slots = file_slots(st);
-    int32_t *index = index_table(st);
+    uint32_t *index = index_table(st);
 
     if (st->busy_file != EW_NONE && (uint32_t)st->busy_file < st->files_used) {
         slots[st->busy_file].stat.count = 0;
@@ -436,9 +498,7 @@ static void rebuild_after_crash(ew_store *st)
         st->busy_ring = EW_NONE;
     }
 
-    for (uint32_t i = 0; i < st->index_cap; i++) {
-        index[i] = EW_NONE;
-    }
+    memset(index, 0, (size_t)st->index_cap * sizeof(*index));
     uint32_t live = 0;
     for (uint32_t i = 0; i < st->files_used; i++) {
         if (slots[i].stat.count == 0) {
@@ -455,7 +515,7 @@ static void rebuild_after_crash(ew_store *st)
         if (found != EW_NONE) {
             continue; /* a duplicate left by a torn insert */
         }
-        index[pos] = (int32_t)live;
+        index_put(index, pos, (int32_t)live);
         live++;
     }
     st->files_used = live;
@@ -510,7 +570,7 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
         ew_copy_field(s->stat.file, sizeof(s->stat.file), file);
         s->hash = hash;
         s->stat.first_seen_us = f->time_us;
-        index_table(st)[pos] = slot;
+        index_put(index_table(st), pos, slot);
     } else {
         st->busy_file = slot;
         lru_unlink(st, slot);
@@ -579,10 +639,13 @@ static void count_by_handler(ew_store *st, const ew_failure *f)
         }
     }
     if (st->handlers_used < EW_HANDLER_SLOTS) {
-        ew_handler_stat *h = &st->handlers[st->handlers_used++];
+        /* Fill the row before counting it, so a crash here leaves no torn
+         * row behind. */
+        ew_handler_stat *h = &st->handlers[st->handlers_used];
         ew_copy_field(h->handler, sizeof(h->handler), f->handler);
         h->status = f->status;
         h->count = 1;
+        st->handlers_used++;
         return;
     }
     if (f->status >= EW_CODE_FIRST && f->status < EW_CODE_FIRST + EW_CODE_COUNT) {
@@ -616,9 +679,9 @@ void ew_store_test_lock_and_mark_busy(ew_store *st, uint32_t file_slot)
     if (store_lock(st) == 0) {
         st->busy_file = (int32_t)file_slot;
         /* Scribble over the index as a torn update would. */
-        int32_t *index = index_table(st);
+        uint32_t *index = index_table(st);
         for (uint32_t i = 0; i < st->index_cap; i++) {
-            index[i] = (int32_t)file_slot;
+            index_put(index, i, (int32_t)file_slot);
         }
         st->lru_head = st->lru_tail = (int32_t)file_slot;
     }
@@ -696,7 +759,8 @@ static uint32_t read_handlers(const ew_store *st, ew_handler_stat *dst)
     return n;
 }
 
-int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out)
+static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out,
+                           int timeout_ms)
 {
     memset(out, 0, sizeof(*out));
     out->since_us = st->since_us;
@@ -709,7 +773,7 @@ int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapsho
     ew_handler_stat *handlers =
         apr_palloc(pool, (EW_HANDLER_SLOTS + EW_CODE_COUNT) * sizeof(ew_handler_stat));
 
-    int rc = store_lock(st);
+    int rc = store_lock_within(st, timeout_ms);
     if (rc != 0) {
         return rc;
     }
@@ -747,6 +811,11 @@ int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapsho
     return 0;
 }
 
+int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out)
+{
+    return snapshot_within(st, pool, now_us, out, -1);
+}
+
 int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
 {
     memset(out, 0, sizeof(*out));
@@ -768,57 +837,68 @@ int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
     return 0;
 }
 
-void ew_store_migrate(ew_store *to, ew_store *from)
+int ew_store_migrate(ew_store *to, ew_store *from, int timeout_ms)
 {
-    ew_snapshot snap;
+    /* Counters are atomics: they come across even if the lock cannot be
+     * had, so they never go backwards. */
+    ew_snapshot counters;
+    read_counters(from, &counters);
+    to->since_us = from->since_us;
+    for (int i = 0; i < EW_CLASS_COUNT; i++) {
+        atomic_store(&to->requests_by_class[i], counters.requests_by_class[i]);
+    }
+    for (int i = 0; i < EW_CODE_COUNT; i++) {
+        atomic_store(&to->errors_by_code[i], counters.errors_by_code[i]);
+    }
+    atomic_store(&to->bytes_sent, counters.bytes_sent);
+    atomic_store(&to->duration_us_total, counters.duration_us_total);
+    atomic_store(&to->lock_recoveries, counters.lock_recoveries);
+
     apr_pool_t *pool;
     if (apr_pool_create(&pool, NULL) != APR_SUCCESS) {
-        return;
+        return ENOMEM;
     }
-    if (ew_store_snapshot(from, pool, 0, &snap) == 0) {
-        to->since_us = snap.since_us;
-        for (int i = 0; i < EW_CLASS_COUNT; i++) {
-            atomic_store(&to->requests_by_class[i], snap.requests_by_class[i]);
+    ew_snapshot snap;
+    int rc = snapshot_within(from, pool, 0, &snap, timeout_ms);
+    if (rc == 0 && (rc = store_lock(to)) == 0) {
+        /* Oldest first, so the newest end up at the LRU head and the ring's
+         * front; snap.files is sorted busiest first, so the busiest files
+         * survive a shrink. */
+        uint32_t keep = snap.files_len < to->files_cap ? snap.files_len : to->files_cap;
+        for (uint32_t i = keep; i > 0; i--) {
+            const ew_file_stat *fs = &snap.files[i - 1];
+            int32_t slot = take_slot(to);
+            ew_file_slot *s = &file_slots(to)[slot];
+            s->stat = *fs;
+            s->hash = hash_string(fs->file);
+            int32_t found;
+            uint32_t pos = index_find(to, s->hash, fs->file, &found);
+            index_put(index_table(to), pos, slot);
+            lru_push_front(to, slot);
         }
-        for (int i = 0; i < EW_CODE_COUNT; i++) {
-            atomic_store(&to->errors_by_code[i], snap.errors_by_code[i]);
+        uint32_t nrecent = snap.recent_len < to->recent_cap ? snap.recent_len : to->recent_cap;
+        for (uint32_t i = nrecent; i > 0; i--) {
+            append_ring(to, &snap.recent[i - 1]);
         }
-        atomic_store(&to->bytes_sent, snap.bytes_sent);
-        atomic_store(&to->duration_us_total, snap.duration_us_total);
-        atomic_store(&to->lock_recoveries, snap.lock_recoveries);
-
-        if (store_lock(to) == 0) {
-            /* Oldest first, so the newest end up at the LRU head and the
-             * ring's front; the busiest files survive a shrink. */
-            uint32_t keep = snap.files_len < to->files_cap ? snap.files_len : to->files_cap;
-            qsort(snap.files, keep, sizeof(ew_file_stat), compare_files);
-            for (uint32_t i = keep; i > 0; i--) {
-                const ew_file_stat *fs = &snap.files[i - 1];
-                int32_t slot = take_slot(to);
-                ew_file_slot *s = &file_slots(to)[slot];
-                s->stat = *fs;
-                s->hash = hash_string(fs->file);
-                int32_t found;
-                uint32_t pos = index_find(to, s->hash, fs->file, &found);
-                index_table(to)[pos] = slot;
-                lru_push_front(to, slot);
-            }
-            uint32_t nrecent = snap.recent_len < to->recent_cap ? snap.recent_len : to->recent_cap;
-            for (uint32_t i = nrecent; i > 0; i--) {
-                append_ring(to, &snap.recent[i - 1]);
-            }
-            /* Same version, same layout: windows and handler rows copy as is. */
-            if (store_lock(from) == 0) {
-                memcpy(to->buckets, from->buckets, sizeof(to->buckets));
-                memcpy(to->handlers, from->handlers, sizeof(to->handlers));
-                memcpy(to->handler_other, from->handler_other, sizeof(to->handler_other));
-                to->handlers_used = from->handlers_used;
-                store_unlock(from);
-            }
-            to->failures_recorded = snap.failures_recorded;
-            to->files_evicted = snap.files_evicted + (snap.files_len - keep);
-            store_unlock(to);
+        /* Same version, same layout: windows and handler rows copy as is. */
+        if (store_lock_within(from, timeout_ms) == 0) {
+            memcpy(to->buckets, from->buckets, sizeof(to->buckets));
+            memcpy(to->handlers, from->handlers, sizeof(to->handlers));
+            memcpy(to->handler_other, from->handler_other, sizeof(to->handler_other));
+            to->handlers_used = from->handlers_used;
+            store_unlock(from);
         }
+        to->failures_recorded = snap.failures_recorded;
+        to->files_evicted = snap.files_evicted + (snap.files_len - keep);
+        store_unlock(to);
     }
     apr_pool_destroy(pool);
+    return rc;
 }
+
+#ifdef EW_STORE_TESTING
+int ew_store_test_lock(ew_store *st)
+{
+    return store_lock(st);
+}
+#endif

@@ -1,4 +1,5 @@
 /* Unit tests of the shared-memory store: counters, file table, ring, lock. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -480,7 +481,7 @@ START_TEST(migrate_keeps_counters_and_busiest_files)
         ck_assert_int_eq(ew_store_record_failure(old, &f), 0);
     }
     ew_store *neu = new_store(2, 3, &base2, &len2);
-    ew_store_migrate(neu, old);
+    ck_assert_int_eq(ew_store_migrate(neu, old, 1000), 0);
 
     ew_snapshot s;
     ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
@@ -675,6 +676,65 @@ START_TEST(summary_matches_snapshot)
 }
 END_TEST
 
+/* A process stuck holding the old store's lock must not hang a restart:
+ * after the timeout the counters still come across, the tables do not. */
+START_TEST(migrate_gives_up_on_a_stuck_lock)
+{
+    void *base1, *base2;
+    size_t len1, len2;
+    ew_store *old = new_store(4, 4, &base1, &len1);
+    ew_store_count_response(old, 500);
+    ew_failure f = make_failure("/a", 500, 100, "m");
+    ck_assert_int_eq(ew_store_record_failure(old, &f), 0);
+
+    int ready[2];
+    ck_assert_int_eq(pipe(ready), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        ew_store_test_lock(old);
+        (void)!write(ready[1], "x", 1);
+        pause();
+        _exit(0);
+    }
+    char c;
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+
+    ew_store *neu = new_store(4, 4, &base2, &len2);
+    ck_assert_int_eq(ew_store_migrate(neu, old, 100), ETIMEDOUT);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.requests_total, 1);
+    ck_assert_uint_eq(s.errors_by_code[0], 1);
+    ck_assert_uint_eq(s.files_len, 0);
+    /* The old store recovers from its dead holder. */
+    ck_assert_int_eq(ew_store_snapshot(old, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.lock_recoveries, 1);
+    ck_assert_uint_eq(s.files_len, 1);
+    close(ready[0]);
+    close(ready[1]);
+    munmap(base1, len1);
+    munmap(base2, len2);
+}
+END_TEST
+
+/* Formatting writes the header only: the rest of a fresh mapping stays
+ * untouched, so large capacities cost no RAM until rows fill. */
+START_TEST(init_leaves_the_tables_untouched)
+{
+    size_t len = ew_store_size(4096, 1024);
+    unsigned char *base = map_shared(len);
+    /* A pattern in the last page would be wiped by a full memset. */
+    memset(base + len - 4096, 0xAB, 4096);
+    ck_assert_ptr_nonnull(ew_store_init(base, len, 4096, 1024, 0));
+    ck_assert_uint_eq(base[len - 1], 0xAB);
+    munmap(base, len);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -699,6 +759,8 @@ Suite *store_suite(void)
     tcase_add_test(tc, window_counts_response_start);
     tcase_add_test(tc, handler_table_counts_pairs_and_overflows);
     tcase_add_test(tc, summary_matches_snapshot);
+    tcase_add_test(tc, migrate_gives_up_on_a_stuck_lock);
+    tcase_add_test(tc, init_leaves_the_tables_untouched);
     suite_add_tcase(s, tc);
     return s;
 }
