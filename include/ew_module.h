@@ -54,6 +54,8 @@ int ew_status_handler(request_rec *r);
 /* May this client see file paths and messages (loopback, or
  * ErrWatchAllowRemote On)? */
 int ew_client_may_see_details(const request_rec *r);
+/* ap_rwrite for any length. */
+void ew_write_body(request_rec *r, const char *data, size_t len);
 
 /* status_hook.c: errwatch lines in mod_status's pages. */
 void ew_status_hook_register(void);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "httpd.h"
 #include "apr_strings.h"
@@ -80,10 +81,11 @@ static const char *parse_count(cmd_parms *cmd, const char *arg, uint32_t min, ui
     if (err != NULL) {
         return err;
     }
-    char *end = NULL;
+    /* Digits only: strtoll alone would also take " 5", "+5" and "5 ". */
+    int digits = arg[0] != '\0' && strspn(arg, "0123456789") == strlen(arg);
     errno = 0;
-    long long v = strtoll(arg, &end, 10);
-    if (arg[0] == '\0' || *end != '\0' || errno != 0 || v < (long long)min || v > (long long)max) {
+    long long v = digits ? strtoll(arg, NULL, 10) : -1;
+    if (!digits || errno != 0 || v < (long long)min || v > (long long)max) {
         return apr_psprintf(cmd->pool, "%s must be a whole number from %u to %u, not '%s'",
                             cmd->cmd->name, min, max, arg);
     }

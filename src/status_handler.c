@@ -58,6 +58,21 @@ static ew_format_kind format_from_query(const char *args)
     return EW_FORMAT_UNKNOWN;
 }
 
+void ew_write_body(request_rec *r, const char *data, size_t len)
+{
+    /* ap_rwrite takes an int: write huge pages (a million hostile file
+     * names) in pieces. */
+    const size_t piece = (size_t)1 << 30;
+    while (len > 0) {
+        size_t n = len < piece ? len : piece;
+        if (ap_rwrite(data, (int)n, r) < 0) {
+            return; /* the client went away */
+        }
+        data += n;
+        len -= n;
+    }
+}
+
 static int send_text(request_rec *r, int status, const char *content_type, const char *body,
                      size_t len)
 {
@@ -67,7 +82,7 @@ static int send_text(request_rec *r, int status, const char *content_type, const
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, (apr_off_t)len);
     if (!r->header_only) {
-        ap_rwrite(body, (int)len, r);
+        ew_write_body(r, body, len);
     }
     return OK;
 }

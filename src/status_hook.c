@@ -37,7 +37,7 @@ static int errwatch_status_hook(request_rec *r, int flags)
          * file rows obey the same lock-down as /errwatch. */
         ew_format_html_section(&out, &snap, with_files);
     }
-    ap_rwrite(out.data, (int)out.len, r);
+    ew_write_body(r, out.data, out.len);
     return OK;
 }
 

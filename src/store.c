@@ -767,15 +767,33 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     out->taken_us = now_us;
     out->files_capacity = st->files_cap;
     out->recent_capacity = st->recent_cap;
-    /* Allocate before locking so the lock is held only for the copies. */
-    ew_file_stat *files = apr_palloc(pool, (size_t)st->files_cap * sizeof(ew_file_stat));
-    ew_failure *recent = apr_palloc(pool, (size_t)st->recent_cap * sizeof(ew_failure));
+    /* Allocate outside the lock, so it is held only for the copies, and
+     * only as much as the rows in use: a 1M-row table that holds 3 files
+     * costs 3 rows. Rows added between the two locks mean one more round. */
     ew_handler_stat *handlers =
         apr_palloc(pool, (EW_HANDLER_SLOTS + EW_CODE_COUNT) * sizeof(ew_handler_stat));
-
-    int rc = store_lock_within(st, timeout_ms);
-    if (rc != 0) {
-        return rc;
+    ew_file_stat *files = NULL;
+    ew_failure *recent = NULL;
+    uint32_t files_room = 0;
+    uint32_t recent_room = 0;
+    int rc;
+    for (;;) {
+        rc = store_lock_within(st, timeout_ms);
+        if (rc != 0) {
+            return rc;
+        }
+        uint32_t files_need = st->files_used;
+        uint32_t recent_need =
+            (uint32_t)(st->ring_seq < st->recent_cap ? st->ring_seq : st->recent_cap);
+        if (files_need <= files_room && recent_need <= recent_room) {
+            break; /* keep the lock */
+        }
+        store_unlock(st);
+        files_room =
+            files_need + (st->files_cap - files_need < 16 ? st->files_cap - files_need : 16);
+        recent_room = recent_need;
+        files = apr_palloc(pool, (size_t)files_room * sizeof(ew_file_stat) + 1);
+        recent = apr_palloc(pool, (size_t)recent_room * sizeof(ew_failure) + 1);
     }
     read_counters(st, out);
     out->failures_recorded = st->failures_recorded;
@@ -803,7 +821,9 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     }
     store_unlock(st);
 
-    qsort(files, nfiles, sizeof(ew_file_stat), compare_files);
+    if (nfiles > 1) {
+        qsort(files, nfiles, sizeof(ew_file_stat), compare_files);
+    }
     out->files = files;
     out->files_len = nfiles;
     out->recent = recent;

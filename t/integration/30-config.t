@@ -48,6 +48,8 @@ for my $bad (
     ['ErrWatchFiles',       'ErrWatchFiles 1000001'],
     ['ErrWatchFiles',       'ErrWatchFiles 12abc'],
     ['ErrWatchFiles',       'ErrWatchFiles 99999999999999999999'],
+    ['ErrWatchFiles',       'ErrWatchFiles +5'],
+    ['ErrWatchFiles',       'ErrWatchFiles "5 "'],
     ['ErrWatchRecent',      'ErrWatchRecent -1'],
     ['ErrWatchRecent',      'ErrWatchRecent 0'],
     ['ErrWatchRecent',      'ErrWatchRecent 100001'],
