@@ -33,8 +33,8 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 
 MODULE = .libs/mod_errwatch.so
 
-.PHONY: all deps run test unit unit-sanitize unit-valgrind integration bench-store install clean \
-	format check-format
+.PHONY: all deps run test unit unit-sanitize unit-valgrind memcheck integration bench-store install \
+	clean format check-format
 
 all: $(MODULE)
 
@@ -89,6 +89,13 @@ unit-sanitize: deps build/unit_tests_sanitized
 # The unit tests under valgrind's memcheck.
 unit-valgrind: deps build/unit_tests
 	CK_DEFAULT_TIMEOUT=300 valgrind --error-exitcode=1 --leak-check=no --quiet build/unit_tests
+
+# The module inside a real apache2 -X under valgrind's memcheck: every failure
+# case and status format, then SIGTERM; fails on any error or leak in module
+# code. Not part of `make test`. See the top of tools/memcheck.sh.
+memcheck: deps all
+	@$(MAKE) --no-print-directory -C t/modules
+	tools/memcheck.sh
 
 integration: deps all
 	@$(MAKE) --no-print-directory -C t/modules
