@@ -12,8 +12,8 @@
  *
  * Per-request state hangs off each request_rec of the internal-redirect
  * chain; the chain's first request ("origin") carries the once-per-response
- * flags. The non-error path takes no lock: a few pointer reads and one
- * relaxed atomic increment.
+ * flags. The non-error path takes no lock: one small allocation, a few
+ * pointer reads and three relaxed atomic adds (bench/README.md measures it).
  */
 #include <stdio.h>
 #include <string.h>
