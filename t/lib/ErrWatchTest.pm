@@ -10,6 +10,9 @@ package ErrWatchTest;
 #   my $doc  = $s->json;            # /errwatch?json, decoded
 #   my $auto = $s->auto;            # [[key, value], ...] from /errwatch?auto
 #   $s->graceful; $s->stop; $s->scan_error_log;
+#   $s->restart;                   # apache2 -k restart (SIGHUP), waits for a new generation
+#   $s->reset_sent;                # after a full stop: the next start counts from zero
+#   $s->scan_error_log_allowing($name, [qr/.../]);   # lines that are expected
 #   my ($rc, $out) = ErrWatchTest->configtest(extra_conf => 'ErrWatchFiles 0');
 #   my $res = $s->metrics(openmetrics => 1);       # /errwatch?metrics
 #   my $m   = ErrWatchTest::parse_metrics($res->{content});
@@ -553,6 +556,44 @@ sub graceful {
     return @readings;
 }
 
+# `apache2 -k restart` (SIGHUP: the parent stops every child at once,
+# re-reads its config and starts a new generation), then waits until
+# ParentServerConfigGeneration in /errwatch?auto grows. The parent keeps
+# its pid. Returns (generation before, generation after); the latter is
+# undef when no new generation answered.
+sub restart {
+    my ($self) = @_;
+    my $gen_before = $self->auto_value('ParentServerConfigGeneration');
+    $self->new_client;
+    my ($rc, $out) =
+      run_cmd("$self->{dir}/restart.out", apache2_bin(), '-f', $self->{conf}, '-k', 'restart');
+    is($rc, 0, 'apache2 -k restart exit code') or diag($out);
+
+    my $gen_after;
+    my $probe = HTTP::Tiny->new(timeout => 5, keep_alive => 0, max_redirect => 0);
+    my $done  = poll_until(
+        $START_TIMEOUT,
+        sub {
+            return -1 unless proc_alive($self->{pid});
+            return 0 unless defined $gen_before && $gen_before =~ /^\d+$/;
+            my $res = $probe->get($self->base_url . '/errwatch?auto');
+            return 0 if $res->{status} == 599;
+            $self->count_response('GET', '/errwatch?auto', $res);
+            return 0 unless $res->{status} == 200;
+            my ($g) = map { $_->[1] } grep { $_->[0] eq 'ParentServerConfigGeneration' }
+              @{ parse_auto($res->{content}) };
+            return 0 unless defined $g && $g =~ /^\d+$/ && $g > $gen_before;
+            $gen_after = $g;
+            return 1;
+        }
+    );
+    ok($done && $done > 0, 'plain restart: a new generation answers')
+      or diag("error log:\n" . slurp($self->{error_log}));
+    $self->{restarted} = 1;
+    $self->new_client;
+    return ($gen_before, $gen_after);
+}
+
 # `apache2 -k stop`, then waits until the parent process is gone.
 sub stop {
     my ($self) = @_;
@@ -662,6 +703,16 @@ sub sent {
     my $n = 0;
     $n += $snap->{$_}{$cls} || 0 for @kinds;
     return $n;
+}
+
+# Forgets every answer tallied so far, for a server that was stopped and
+# started again: its new store counts from zero, like a fresh server.
+sub reset_sent {
+    my ($self) = @_;
+    $self->{sent}      = {};
+    $self->{json_sent} = {};
+    $self->{restarted} = 0;
+    return;
 }
 
 sub request {
@@ -1095,6 +1146,23 @@ sub scan_error_log {
     $name ||= "$self->{mpm} server";
     my @bad = grep {
         /Segmentation fault|exit signal|AH00052|double free|corrupted|free\(\): invalid|stack smashing/
+    } split /\n/, $self->error_log_text;
+    ok(!@bad, "$name: error log shows no crash") or diag(join "\n", @bad);
+    my @cores;
+    find(sub { push @cores, $File::Find::name if -f $_ && /^core(?:\.\d+)?$/ }, $self->{dir});
+    ok(!@cores, "$name: no core file") or diag(join "\n", @cores);
+    return;
+}
+
+# scan_error_log, except that lines matching one of @$allow are not taken
+# for a crash (e.g. the "exit signal Killed (9)" of a child the test killed).
+sub scan_error_log_allowing {
+    my ($self, $name, $allow) = @_;
+    $name ||= "$self->{mpm} server";
+    my @bad = grep {
+        my $line = $_;
+        /Segmentation fault|exit signal|AH00052|double free|corrupted|free\(\): invalid|stack smashing/
+          && !grep { $line =~ $_ } @{ $allow || [] }
     } split /\n/, $self->error_log_text;
     ok(!@bad, "$name: error log shows no crash") or diag(join "\n", @bad);
     my @cores;
