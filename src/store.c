@@ -703,6 +703,13 @@ static int compare_files(const void *a, const void *b)
     return strcmp(x->file, y->file);
 }
 
+static int compare_last_seen_asc(const void *a, const void *b)
+{
+    const ew_file_stat *x = a;
+    const ew_file_stat *y = b;
+    return (x->last_seen_us > y->last_seen_us) - (x->last_seen_us < y->last_seen_us);
+}
+
 static void read_counters(ew_store *st, ew_snapshot *out)
 {
     out->requests_total = 0;
@@ -881,12 +888,15 @@ int ew_store_migrate(ew_store *to, ew_store *from, int timeout_ms)
     ew_snapshot snap;
     int rc = snapshot_within(from, pool, 0, &snap, timeout_ms);
     if (rc == 0 && (rc = store_lock(to)) == 0) {
-        /* Oldest first, so the newest end up at the LRU head and the ring's
-         * front; snap.files is sorted busiest first, so the busiest files
-         * survive a shrink. */
+        /* snap.files is sorted busiest first, so the busiest files survive a
+         * shrink. Those are then added least recently failed first, so the
+         * LRU order (and so the eviction order) stays what it was. */
         uint32_t keep = snap.files_len < to->files_cap ? snap.files_len : to->files_cap;
-        for (uint32_t i = keep; i > 0; i--) {
-            const ew_file_stat *fs = &snap.files[i - 1];
+        if (keep > 1) {
+            qsort(snap.files, keep, sizeof(ew_file_stat), compare_last_seen_asc);
+        }
+        for (uint32_t i = 0; i < keep; i++) {
+            const ew_file_stat *fs = &snap.files[i];
             int32_t slot = take_slot(to);
             ew_file_slot *s = &file_slots(to)[slot];
             s->stat = *fs;

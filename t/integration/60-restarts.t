@@ -270,13 +270,8 @@ sub resize {
     is($d4->{status}{500},          6, "$L: resized: status 500 is 6");
     ok(grep({ short($_->{file}) eq 'many-4' && $_->{count} == 1 } @{ $d4->{files} }),
         "$L: resized: many-4 is tracked with count 1");
-    TODO: {
-        local $TODO = 'ew_store_migrate() rebuilds the LRU list in count order (snap.files is sorted '
-          . 'busiest first), so after a resize the least *busy* file is evicted first, not the least '
-          . 'recently failed one';
-        is_deeply([sort map { $_->[0] } @{ files_of($d4) }], [qw(many-3 many-4)],
-            "$L: resized: the least recently failed file (many-1) was the one evicted");
-    }
+    is_deeply([sort map { $_->[0] } @{ files_of($d4) }], [qw(many-3 many-4)],
+        "$L: resized: the least recently failed file (many-1) was the one evicted");
     # Two more new files: whatever went first, the table ends up with them.
     fail_on($s, 5, "$L: resized");
     my $mid = fail_on($s, 6, "$L: resized");

@@ -676,6 +676,37 @@ START_TEST(summary_matches_snapshot)
 }
 END_TEST
 
+/* After a resize the eviction order is still least recently failed first,
+ * not least busy first. */
+START_TEST(migrate_keeps_the_eviction_order)
+{
+    void *base1, *base2;
+    size_t len1, len2;
+    ew_store *old = new_store(4, 4, &base1, &len1);
+    const char *seq[] = {"/a", "/a", "/a", "/b", "/c"};
+    for (int i = 0; i < 5; i++) {
+        ew_failure f = make_failure(seq[i], 500, 100 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(old, &f), 0);
+    }
+    ew_store *neu = new_store(2, 4, &base2, &len2);
+    ck_assert_int_eq(ew_store_migrate(neu, old, 1000), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
+    /* Kept: the busiest (/a) and, of the rest, the most recent (/c). */
+    ck_assert_ptr_nonnull(find_file(&s, "/a"));
+    ck_assert_ptr_nonnull(find_file(&s, "/c"));
+    /* /a failed longest ago, so a new file evicts it, not /c. */
+    ew_failure d = make_failure("/d", 500, 200, "m");
+    ck_assert_int_eq(ew_store_record_failure(neu, &d), 0);
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
+    ck_assert_ptr_null(find_file(&s, "/a"));
+    ck_assert_ptr_nonnull(find_file(&s, "/c"));
+    ck_assert_ptr_nonnull(find_file(&s, "/d"));
+    munmap(base1, len1);
+    munmap(base2, len2);
+}
+END_TEST
+
 /* A process stuck holding the old store's lock must not hang a restart:
  * after the timeout the counters still come across, the tables do not. */
 START_TEST(migrate_gives_up_on_a_stuck_lock)
@@ -760,6 +791,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, handler_table_counts_pairs_and_overflows);
     tcase_add_test(tc, summary_matches_snapshot);
     tcase_add_test(tc, migrate_gives_up_on_a_stuck_lock);
+    tcase_add_test(tc, migrate_keeps_the_eviction_order);
     tcase_add_test(tc, init_leaves_the_tables_untouched);
     suite_add_tcase(s, tc);
     return s;
