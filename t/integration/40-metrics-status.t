@@ -317,6 +317,37 @@ my $prom;
     ok((grep { $_ eq qq{errwatch_handler_errors_total{handler="$eh",status="500"} 1} } @lines),
         'OpenMetrics: handler label escaped the same way');
 
+    # A strict OpenMetrics 1.0 parser (the reference Python client's, from
+    # Debian's python3-prometheus-client) accepts the page and reads the
+    # same values: it rejects a missing # EOF, a counter family named with
+    # _total, bad escapes or invalid UTF-8.
+    {
+        my $py = '/usr/bin/python3';
+        my $parser = <<'PY';
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for sample in family.samples:
+        labels = ",".join("%s=%s" % kv for kv in sorted(sample.labels.items()))
+        print("%s|%s|%s|%s" % (family.type, sample.name, labels, sample.value))
+PY
+        my $dir = $s->dir;
+        open(my $fh, '>', "$dir/om.txt") or die $!;
+        print $fh $text;
+        close $fh;
+        open($fh, '>', "$dir/om.py") or die $!;
+        print $fh $parser;
+        close $fh;
+        my $out = `$py $dir/om.py < $dir/om.txt 2>&1`;
+        is($?, 0, 'OpenMetrics: the reference parser accepts the page') or diag($out);
+        like($out, qr/^counter\|errwatch_errors_total\|status=500\|$N500(?:\.0)?$/m,
+            "OpenMetrics: the parser reads errwatch_errors_total{status=\"500\"} $N500");
+        like($out, qr/^gauge\|errwatch_errors_window\|status=500,window=1m\|/m,
+            'OpenMetrics: the parser reads the window gauge');
+        like($out, qr/^counter\|errwatch_file_errors_total\|file=[^|]*x"y\\z<&>\.php,/m,
+            'OpenMetrics: the parser reads the hostile file name back unescaped');
+    }
+
     # Prometheus's own Accept header, which lists OpenMetrics first.
     my $p = $s->metrics(accept => 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1');
     like($p->{headers}{'content-type'}, qr{^application/openmetrics-text; version=1\.0\.0}, "Prometheus's scrape Accept header gets OpenMetrics");
