@@ -47,13 +47,14 @@ int main(int argc, char **argv)
     enum { ROUNDS = 200000, READS = 2000 };
 
     apr_initialize();
-    apr_pool_t *pool;
+    apr_pool_t *pool, *reads;
     apr_pool_create(&pool, NULL);
+    apr_pool_create(&reads, NULL); /* cleared between snapshots */
     size_t len = ew_store_size(files, recent);
     size_t alloc = (len + 63) & ~(size_t)63;
     void *base = aligned_alloc(64, alloc);
     memset(base, 0, alloc); /* ew_store_init wants zeroed memory */
-    ew_store *st = ew_store_init(base, len, files, recent, 0);
+    ew_store *st = ew_store_init(pool, base, len, files, recent, 0);
     if (st == NULL) {
         fprintf(stderr, "bad sizes\n");
         return 1;
@@ -87,8 +88,8 @@ int main(int argc, char **argv)
     ew_snapshot snap;
     t0 = now_ns();
     for (int i = 0; i < READS; i++) {
-        apr_pool_clear(pool);
-        ew_store_snapshot(st, pool, 0, &snap);
+        apr_pool_clear(reads);
+        ew_store_snapshot(st, reads, 0, &snap);
     }
     double snap_ns = (now_ns() - t0) / READS;
 
@@ -100,6 +101,7 @@ int main(int argc, char **argv)
            snap.files_len, snap.recent_len);
     free(distinct);
     free(base);
+    apr_pool_destroy(reads);
     apr_pool_destroy(pool);
     apr_terminate();
     return 0;

@@ -118,18 +118,43 @@ typedef struct ew_snapshot {
 
 typedef struct ew_store ew_store;
 
-/* Bytes needed for a store with these capacities, or 0 if out of range. */
+/* Bytes for the header (counters, lock, windows, handler rows), for the
+ * tables (file rows, index, ring) with these capacities (0 if out of range),
+ * and for both in one region. */
+size_t ew_store_header_size(void);
+size_t ew_store_tables_size(uint32_t files, uint32_t recent);
 size_t ew_store_size(uint32_t files, uint32_t recent);
 
-/* Formats a fresh store in [base, base+len), which must be zero-filled (a
- * new anonymous mapping or apr_shm segment, or calloc'd memory): only the
- * header is written, so unused capacity costs no RAM. Returns NULL if len is
- * too small, base is misaligned or a capacity is out of range. */
-ew_store *ew_store_init(void *base, size_t len, uint32_t files, uint32_t recent, int64_t now_us);
+/* Formats a fresh store, the header in [header, +header_len) and the tables
+ * in [tables, +tables_len), and returns a handle from pool. Both parts must
+ * be 64-byte aligned and the tables zero-filled (a new anonymous mapping or
+ * apr_shm segment, or calloc'd memory): only the parts' headers are
+ * written, so unused capacity costs no RAM. Returns NULL if a length is too
+ * small, a base is misaligned or a capacity is out of range. */
+ew_store *ew_store_create(apr_pool_t *pool, void *header, size_t header_len, void *tables,
+                          size_t tables_len, uint32_t files, uint32_t recent, int64_t now_us);
 
-/* Re-opens a store that ew_store_init formatted (e.g. after a restart).
- * Returns NULL if the memory does not hold a store of this version. */
-ew_store *ew_store_attach(void *base, size_t len);
+/* The same with the tables right after the header in one region of
+ * ew_store_size() bytes. */
+ew_store *ew_store_init(apr_pool_t *pool, void *base, size_t len, uint32_t files, uint32_t recent,
+                        int64_t now_us);
+
+/* A handle on parts that ew_store_create formatted (e.g. after a restart).
+ * Returns NULL if they are not a store of this version and layout. */
+ew_store *ew_store_attach(apr_pool_t *pool, void *header, size_t header_len, void *tables,
+                          size_t tables_len);
+
+/* Moves a store to new, zero-filled tables with other capacities and
+ * returns the handle that uses them; the old handle stays valid on the old
+ * tables (children of the previous generation keep it until they exit).
+ * Counters, windows and handler rows live in the shared header, so every
+ * generation keeps counting into them and nothing is copied or lost. The
+ * busiest files and the newest failures are copied, in the same eviction
+ * order; files that no longer fit count as evicted. The lock is awaited at
+ * most timeout_ms. Returns NULL with *rc_out set (ETIMEDOUT if a stuck
+ * process holds the lock, EINVAL, ENOMEM) if nothing was done. */
+ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t tables_len,
+                          uint32_t files, uint32_t recent, int timeout_ms, int *rc_out);
 
 uint32_t ew_store_files_capacity(const ew_store *st);
 uint32_t ew_store_recent_capacity(const ew_store *st);
@@ -138,13 +163,6 @@ uint32_t ew_store_recent_capacity(const ew_store *st);
  * ?auto needs, without copying the tables. files, recent and handlers are
  * left empty. Returns 0 or an errno value. */
 int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out);
-
-/* Carries counters, the file table, the ring, the windows and the handler
- * rows from an old store into a new one with other capacities, so counters
- * never go backwards across a restart that resizes the store. The old
- * store's lock is awaited at most timeout_ms: if a stuck process holds it,
- * only the counters (atomics) come across and an errno value is returned. */
-int ew_store_migrate(ew_store *to, ew_store *from, int timeout_ms);
 
 /* Hot path, lock-free: one response with this final status. */
 void ew_store_count_response(ew_store *st, int status);

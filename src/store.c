@@ -1,34 +1,36 @@
 /*
  * The shared-memory store: counters, a table of failing files and a ring of
- * recent failures, all inside one segment.
+ * recent failures.
  *
- * Segment layout (offsets from base; every part 64-byte aligned):
+ * Two parts, each 64-byte aligned. The header never changes size, so the
+ * counters in it are never copied and never lost; the tables are reached
+ * from the header through offsets that change only under the lock, so a
+ * resize swaps them for every process at once (ew_store_resize):
  *
- *   +--------------------------------------------+ 0
- *   | struct ew_store (header)                   |
- *   |   magic, version, capacities, offsets      |
- *   |   since_us                                 |
- *   |   atomic counters: requests by class,      |  <- hot path, lock-free
- *   |     5xx by code, bytes, duration           |
- *   |   pthread mutex (process-shared, robust)   |  <- error path and readers
- *   |   lock-protected state: ring head, LRU     |
- *   |     ends, files used, busy markers, stats, |
- *   |     window buckets[192] (5 s each),        |
- *   |     handler x status table[64]             |
- *   +--------------------------------------------+ files_off
- *   | ew_file_slot[files_cap]                    |  file aggregates + LRU links
- *   +--------------------------------------------+ index_off
- *   | uint32_t index[index_cap]                  |  open addressing, linear
- *   |   (slot number + 1, 0 = empty; index_cap   |  probing, backward-shift
- *   |    = pow2 >= 2 * files_cap)                |  deletion
- *   +--------------------------------------------+ ring_off
- *   | ew_failure ring[recent_cap]                |  slot = seq % recent_cap
- *   +--------------------------------------------+ total
+ *   header                                          tables
+ *   +--------------------------------------------+  +-----------------------------+ 0
+ *   | struct ew_store                            |  | ew_file_slot[files_cap]     |
+ *   |   magic, version, layout hash, since_us    |  |   aggregates + LRU links    |
+ *   |   atomic counters: requests by class,      |  +-----------------------------+
+ *   |     5xx by code, bytes, duration           |  | uint32_t index[index_cap]   |
+ *   |     <- hot path, lock-free                 |  |   slot + 1, 0 = empty;      |
+ *   |   pthread mutex (process-shared, robust)   |  |   linear probing,           |
+ *   |     <- error path and readers              |  |   backward-shift deletion;  |
+ *   |   under the lock:                          |  |   index_cap = pow2 >= 2x    |
+ *   |     capacities and offsets of the tables --+->+-----------------------------+
+ *   |     ring head, LRU ends, files used,       |  | ew_failure ring[recent_cap] |
+ *   |     busy markers, stats,                   |  |   slot = seq % recent_cap   |
+ *   |     window buckets[192] (5 s each),        |  +-----------------------------+
+ *   |     handler x status rows[64]              |
+ *   +--------------------------------------------+
  *
- * Only offsets are stored, never pointers, so the segment means the same
- * thing at any address. All-zero bytes are a valid empty table, index and
- * ring, so formatting touches only the header: the capacity costs address
- * space, and RAM only as rows fill.
+ * ew_store_init puts the tables right after the header in one region; the
+ * module keeps them in a segment of their own so that a resize can replace
+ * it. Offsets are from the header's address (possibly negative), never
+ * pointers: the two parts must sit at the same distance in every process,
+ * which holds for mappings that children inherit through fork(). All-zero
+ * bytes are valid empty tables, so formatting writes only the header: the
+ * capacity costs address space, and RAM only as rows fill.
  */
 #include "ew_store.h"
 
@@ -42,7 +44,7 @@
 #include <time.h>
 
 #define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
-#define EW_STORE_VERSION 2u
+#define EW_STORE_VERSION 3u
 #define EW_ALIGN 64u
 #define EW_NONE (-1)
 
@@ -61,17 +63,15 @@ typedef struct ew_file_slot {
     int32_t lru_next; /* towards the least recently failed */
 } ew_file_slot;
 
-struct ew_store {
+typedef struct ew_header ew_header;
+typedef struct ew_tables ew_tables;
+
+/* The header: one per server, never resized, never copied. */
+struct ew_header {
     uint32_t magic;
     uint32_t version;
-    uint64_t total_len;
-    uint32_t files_cap;
-    uint32_t recent_cap;
-    uint32_t index_cap;   /* power of two */
     uint32_t layout_hash; /* sizes and offsets of this build's structures */
-    uint64_t files_off;
-    uint64_t index_off;
-    uint64_t ring_off;
+    uint32_t reserved;
     int64_t since_us;
 
     /* Hot path: written with relaxed atomics by every request. */
@@ -81,20 +81,42 @@ struct ew_store {
     _Atomic uint64_t duration_us_total;
     _Atomic uint64_t lock_recoveries;
 
-    /* Everything below is guarded by lock. */
+    /* Everything below, and all of every tables part, is guarded by lock. */
     alignas(EW_ALIGN) pthread_mutex_t lock;
-    uint64_t ring_seq; /* failures written to the ring so far */
     uint64_t failures_recorded;
-    uint64_t files_evicted;
-    uint32_t files_used;           /* slots handed out; they are never freed, only reused */
-    int32_t lru_head;              /* most recently failed */
-    int32_t lru_tail;              /* eviction candidate */
-    int32_t busy_file;             /* slot being rewritten, or EW_NONE */
-    int64_t busy_ring;             /* ring sequence being written, or EW_NONE */
     ew_bucket buckets[EW_BUCKETS]; /* slot = epoch % EW_BUCKETS */
     uint32_t handlers_used;
     ew_handler_stat handlers[EW_HANDLER_SLOTS];
     uint64_t handler_other[EW_CODE_COUNT]; /* failures of pairs that did not fit */
+};
+
+/* The tables part's own header, at its start; the rows follow. */
+struct ew_tables {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t layout_hash;
+    uint32_t files_cap;
+    uint32_t recent_cap;
+    uint32_t index_cap; /* power of two */
+    uint64_t files_off; /* from the start of this part */
+    uint64_t index_off;
+    uint64_t ring_off;
+    uint64_t ring_seq; /* failures written to the ring so far */
+    uint64_t files_evicted;
+    uint32_t files_used; /* slots handed out; they are never freed, only reused */
+    int32_t lru_head;    /* most recently failed */
+    int32_t lru_tail;    /* eviction candidate */
+    int32_t busy_file;   /* slot being rewritten, or EW_NONE */
+    int64_t busy_ring;   /* ring sequence being written, or EW_NONE */
+    int32_t dirty;       /* an update is in progress: repair if found set */
+};
+
+/* Process-local handle. Children of one generation share the same tables;
+ * after a resize, children of the previous generation keep the old ones (the
+ * new segment is not mapped in them) while all count into the one header. */
+struct ew_store {
+    ew_header *h;
+    ew_tables *t;
 };
 
 /* A fingerprint of the structures' shapes: a module built with another
@@ -102,14 +124,15 @@ struct ew_store {
 static uint32_t layout_hash(void)
 {
     const size_t parts[] = {
-        sizeof(struct ew_store),
+        sizeof(struct ew_header),
+        sizeof(struct ew_tables),
         sizeof(ew_file_slot),
         sizeof(ew_failure),
         sizeof(ew_handler_stat),
         sizeof(ew_bucket),
-        offsetof(struct ew_store, lock),
-        offsetof(struct ew_store, buckets),
-        offsetof(struct ew_store, handlers),
+        offsetof(struct ew_header, lock),
+        offsetof(struct ew_header, buckets),
+        offsetof(struct ew_header, handlers),
         sizeof(pthread_mutex_t),
     };
     uint32_t h = 2166136261u;
@@ -142,36 +165,83 @@ static int capacities_valid(uint32_t files, uint32_t recent)
            recent <= EW_RECENT_MAX;
 }
 
+/* Offsets of the rows from the start of the tables part. */
 typedef struct layout {
     size_t files_off, index_off, ring_off, total;
 } layout;
 
-static layout compute_layout(uint32_t files, uint32_t recent)
+static layout tables_layout(uint32_t files, uint32_t recent)
 {
     layout l;
-    l.files_off = align_up(sizeof(struct ew_store));
+    l.files_off = align_up(sizeof(struct ew_tables));
     l.index_off = align_up(l.files_off + (size_t)files * sizeof(ew_file_slot));
     l.ring_off = align_up(l.index_off + (size_t)index_capacity(files) * sizeof(uint32_t));
     l.total = align_up(l.ring_off + (size_t)recent * sizeof(ew_failure));
     return l;
 }
 
-size_t ew_store_size(uint32_t files, uint32_t recent)
+size_t ew_store_header_size(void)
+{
+    return align_up(sizeof(struct ew_header));
+}
+
+size_t ew_store_tables_size(uint32_t files, uint32_t recent)
 {
     if (!capacities_valid(files, recent)) {
         return 0;
     }
-    return compute_layout(files, recent).total;
+    return tables_layout(files, recent).total;
+}
+
+size_t ew_store_size(uint32_t files, uint32_t recent)
+{
+    size_t tables = ew_store_tables_size(files, recent);
+    return tables != 0 ? ew_store_header_size() + tables : 0;
+}
+
+static int aligned(const void *p)
+{
+    return p != NULL && ((uintptr_t)p % EW_ALIGN) == 0;
+}
+
+/* Formats empty tables at base (zero-filled but for this header). */
+static ew_tables *format_tables(void *base, uint32_t files, uint32_t recent)
+{
+    layout l = tables_layout(files, recent);
+    memset(base, 0, sizeof(struct ew_tables));
+    ew_tables *t = base;
+    t->layout_hash = layout_hash();
+    t->files_cap = files;
+    t->recent_cap = recent;
+    t->index_cap = index_capacity(files);
+    t->files_off = l.files_off;
+    t->index_off = l.index_off;
+    t->ring_off = l.ring_off;
+    t->lru_head = EW_NONE;
+    t->lru_tail = EW_NONE;
+    t->busy_file = EW_NONE;
+    t->busy_ring = EW_NONE;
+    t->version = EW_STORE_VERSION;
+    t->magic = EW_STORE_MAGIC;
+    return t;
+}
+
+static ew_store *new_handle(apr_pool_t *pool, ew_header *h, ew_tables *t)
+{
+    ew_store *st = apr_palloc(pool, sizeof(*st));
+    st->h = h;
+    st->t = t;
+    return st;
 }
 
 static ew_file_slot *file_slots(ew_store *st)
 {
-    return (ew_file_slot *)(void *)((char *)st + st->files_off);
+    return (ew_file_slot *)(void *)((char *)st->t + st->t->files_off);
 }
 
 static uint32_t *index_table(ew_store *st)
 {
-    return (uint32_t *)(void *)((char *)st + st->index_off);
+    return (uint32_t *)(void *)((char *)st->t + st->t->index_off);
 }
 
 /* Index entries hold slot + 1 so that zeroed memory is an empty index. */
@@ -187,7 +257,7 @@ static void index_put(uint32_t *index, uint32_t pos, int32_t slot)
 
 static ew_failure *ring_slots(ew_store *st)
 {
-    return (ew_failure *)(void *)((char *)st + st->ring_off);
+    return (ew_failure *)(void *)((char *)st->t + st->t->ring_off);
 }
 
 static int init_mutex(pthread_mutex_t *m)
@@ -208,68 +278,67 @@ static int init_mutex(pthread_mutex_t *m)
     return rc;
 }
 
-ew_store *ew_store_init(void *base, size_t len, uint32_t files, uint32_t recent, int64_t now_us)
+ew_store *ew_store_create(apr_pool_t *pool, void *header, size_t header_len, void *tables,
+                          size_t tables_len, uint32_t files, uint32_t recent, int64_t now_us)
 {
-    if (base == NULL || ((uintptr_t)base % EW_ALIGN) != 0 || !capacities_valid(files, recent)) {
+    if (!aligned(header) || !aligned(tables) || !capacities_valid(files, recent) ||
+        header_len < ew_store_header_size() || tables_len < ew_store_tables_size(files, recent)) {
         return NULL;
     }
-    layout l = compute_layout(files, recent);
-    if (len < l.total) {
+    /* The rows are zero already (see the contract in ew_store.h): writing
+     * them would commit RAM for every empty row. */
+    memset(header, 0, sizeof(struct ew_header));
+    ew_header *h = header;
+    h->since_us = now_us;
+    h->layout_hash = layout_hash();
+    if (init_mutex(&h->lock) != 0) {
         return NULL;
     }
-    /* The rest of the segment is zero already (see the contract in
-     * ew_store.h): writing it would commit RAM for every empty row. */
-    memset(base, 0, sizeof(struct ew_store));
-    ew_store *st = base;
-    st->total_len = l.total;
-    st->files_cap = files;
-    st->recent_cap = recent;
-    st->index_cap = index_capacity(files);
-    st->files_off = l.files_off;
-    st->index_off = l.index_off;
-    st->ring_off = l.ring_off;
-    st->since_us = now_us;
-    st->lru_head = EW_NONE;
-    st->lru_tail = EW_NONE;
-    st->busy_file = EW_NONE;
-    st->busy_ring = EW_NONE;
-    st->layout_hash = layout_hash();
-    if (init_mutex(&st->lock) != 0) {
-        return NULL;
-    }
+    ew_tables *t = format_tables(tables, files, recent);
     /* Written last: a store is valid only once fully formatted. */
-    st->version = EW_STORE_VERSION;
-    st->magic = EW_STORE_MAGIC;
-    return st;
+    h->version = EW_STORE_VERSION;
+    h->magic = EW_STORE_MAGIC;
+    return new_handle(pool, h, t);
 }
 
-ew_store *ew_store_attach(void *base, size_t len)
+ew_store *ew_store_init(apr_pool_t *pool, void *base, size_t len, uint32_t files, uint32_t recent,
+                        int64_t now_us)
 {
-    if (base == NULL || len < sizeof(struct ew_store)) {
+    size_t header = ew_store_header_size();
+    if (base == NULL || len < header) {
         return NULL;
     }
-    ew_store *st = base;
-    if (st->magic != EW_STORE_MAGIC || st->version != EW_STORE_VERSION ||
-        st->layout_hash != layout_hash() || st->total_len > len ||
-        !capacities_valid(st->files_cap, st->recent_cap)) {
+    return ew_store_create(pool, base, header, (char *)base + header, len - header, files, recent,
+                           now_us);
+}
+
+ew_store *ew_store_attach(apr_pool_t *pool, void *header, size_t header_len, void *tables,
+                          size_t tables_len)
+{
+    if (header == NULL || tables == NULL || header_len < sizeof(struct ew_header) ||
+        tables_len < sizeof(struct ew_tables)) {
         return NULL;
     }
-    layout l = compute_layout(st->files_cap, st->recent_cap);
-    if (l.total != st->total_len || l.files_off != st->files_off || l.index_off != st->index_off ||
-        l.ring_off != st->ring_off) {
+    ew_header *h = header;
+    ew_tables *t = tables;
+    if (h->magic != EW_STORE_MAGIC || h->version != EW_STORE_VERSION ||
+        h->layout_hash != layout_hash() || t->magic != EW_STORE_MAGIC ||
+        t->version != EW_STORE_VERSION || t->layout_hash != layout_hash() ||
+        !capacities_valid(t->files_cap, t->recent_cap) ||
+        tables_len < ew_store_tables_size(t->files_cap, t->recent_cap)) {
         return NULL;
     }
-    return st;
+    return new_handle(pool, h, t);
 }
 
 uint32_t ew_store_files_capacity(const ew_store *st)
 {
-    return st->files_cap;
+    return st->t->files_cap;
 }
 
 uint32_t ew_store_recent_capacity(const ew_store *st)
 {
-    return st->recent_cap;
+    return st->t->recent_cap;
 }
 
 int ew_status_class(int status)
@@ -282,18 +351,18 @@ int ew_status_class(int status)
 
 void ew_store_count_response(ew_store *st, int status)
 {
-    atomic_fetch_add_explicit(&st->requests_by_class[ew_status_class(status)], 1,
+    atomic_fetch_add_explicit(&st->h->requests_by_class[ew_status_class(status)], 1,
                               memory_order_relaxed);
     if (status >= EW_CODE_FIRST && status < EW_CODE_FIRST + EW_CODE_COUNT) {
-        atomic_fetch_add_explicit(&st->errors_by_code[status - EW_CODE_FIRST], 1,
+        atomic_fetch_add_explicit(&st->h->errors_by_code[status - EW_CODE_FIRST], 1,
                                   memory_order_relaxed);
     }
 }
 
 void ew_store_add_traffic(ew_store *st, uint64_t bytes, uint64_t duration_us)
 {
-    atomic_fetch_add_explicit(&st->bytes_sent, bytes, memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->duration_us_total, duration_us, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->h->bytes_sent, bytes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->h->duration_us_total, duration_us, memory_order_relaxed);
 }
 
 void ew_copy_field(char *dst, size_t dst_size, const char *src)
@@ -342,7 +411,7 @@ static int store_lock_within(ew_store *st, int timeout_ms)
 {
     int rc;
     if (timeout_ms < 0) {
-        rc = pthread_mutex_lock(&st->lock);
+        rc = pthread_mutex_lock(&st->h->lock);
     } else {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -352,17 +421,23 @@ static int store_lock_within(ew_store *st, int timeout_ms)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        rc = pthread_mutex_timedlock(&st->lock, &until);
+        rc = pthread_mutex_timedlock(&st->h->lock, &until);
     }
     if (rc == EOWNERDEAD) {
-        /* The previous holder died mid-update: repair, then mark the mutex
-         * usable again. */
-        rebuild_after_crash(st);
-        atomic_fetch_add_explicit(&st->lock_recoveries, 1, memory_order_relaxed);
-        rc = pthread_mutex_consistent(&st->lock);
+        /* The previous holder died: mark the mutex usable again. */
+        atomic_fetch_add_explicit(&st->h->lock_recoveries, 1, memory_order_relaxed);
+        rc = pthread_mutex_consistent(&st->h->lock);
         if (rc != 0) {
-            pthread_mutex_unlock(&st->lock); /* never return holding it */
+            pthread_mutex_unlock(&st->h->lock); /* never return holding it */
+            return rc;
         }
+    }
+    /* It died in the middle of changing these tables (the holder may have
+     * used another generation's tables, so the flag, not EOWNERDEAD, says
+     * which ones need it): repair them. */
+    if (rc == 0 && st->t->dirty) {
+        rebuild_after_crash(st);
+        st->t->dirty = 0;
     }
     return rc;
 }
@@ -374,14 +449,14 @@ static int store_lock(ew_store *st)
 
 static void store_unlock(ew_store *st)
 {
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->h->lock);
 }
 
 /* ---- file table: hash index ---------------------------------------------- */
 
 static uint32_t home_bucket(const ew_store *st, uint64_t hash)
 {
-    return (uint32_t)(hash & (st->index_cap - 1));
+    return (uint32_t)(hash & (st->t->index_cap - 1));
 }
 
 /* Returns the index position holding the slot for file, or the empty
@@ -390,7 +465,7 @@ static uint32_t index_find(ew_store *st, uint64_t hash, const char *file, int32_
 {
     const uint32_t *index = index_table(st);
     ew_file_slot *slots = file_slots(st);
-    uint32_t mask = st->index_cap - 1;
+    uint32_t mask = st->t->index_cap - 1;
     uint32_t pos = home_bucket(st, hash);
     for (;;) {
         int32_t slot = index_slot(index, pos);
@@ -411,7 +486,7 @@ static void index_remove_at(ew_store *st, uint32_t hole)
 {
     uint32_t *index = index_table(st);
     ew_file_slot *slots = file_slots(st);
-    uint32_t mask = st->index_cap - 1;
+    uint32_t mask = st->t->index_cap - 1;
     uint32_t pos = (hole + 1) & mask;
     while (index_slot(index, pos) != EW_NONE) {
         uint32_t home = home_bucket(st, slots[index_slot(index, pos)].hash);
@@ -446,12 +521,12 @@ static void lru_unlink(ew_store *st, int32_t slot)
     if (s->lru_prev != EW_NONE) {
         slots[s->lru_prev].lru_next = s->lru_next;
     } else {
-        st->lru_head = s->lru_next;
+        st->t->lru_head = s->lru_next;
     }
     if (s->lru_next != EW_NONE) {
         slots[s->lru_next].lru_prev = s->lru_prev;
     } else {
-        st->lru_tail = s->lru_prev;
+        st->t->lru_tail = s->lru_prev;
     }
     s->lru_prev = s->lru_next = EW_NONE;
 }
@@ -460,13 +535,13 @@ static void lru_push_front(ew_store *st, int32_t slot)
 {
     ew_file_slot *slots = file_slots(st);
     slots[slot].lru_prev = EW_NONE;
-    slots[slot].lru_next = st->lru_head;
-    if (st->lru_head != EW_NONE) {
-        slots[st->lru_head].lru_prev = slot;
+    slots[slot].lru_next = st->t->lru_head;
+    if (st->t->lru_head != EW_NONE) {
+        slots[st->t->lru_head].lru_prev = slot;
     } else {
-        st->lru_tail = slot;
+        st->t->lru_tail = slot;
     }
-    st->lru_head = slot;
+    st->t->lru_head = slot;
 }
 
 static int compare_last_seen_desc(const void *a, const void *b, void *ctx)
@@ -488,19 +563,19 @@ static void rebuild_after_crash(ew_store *st)
     ew_file_slot *slots = file_slots(st);
     uint32_t *index = index_table(st);
 
-    if (st->busy_file != EW_NONE && (uint32_t)st->busy_file < st->files_used) {
-        slots[st->busy_file].stat.count = 0;
+    if (st->t->busy_file != EW_NONE && (uint32_t)st->t->busy_file < st->t->files_used) {
+        slots[st->t->busy_file].stat.count = 0;
     }
-    st->busy_file = EW_NONE;
-    if (st->busy_ring != EW_NONE) {
+    st->t->busy_file = EW_NONE;
+    if (st->t->busy_ring != EW_NONE) {
         /* A zero status marks the ring entry as unusable. */
-        ring_slots(st)[(uint64_t)st->busy_ring % st->recent_cap].status = 0;
-        st->busy_ring = EW_NONE;
+        ring_slots(st)[(uint64_t)st->t->busy_ring % st->t->recent_cap].status = 0;
+        st->t->busy_ring = EW_NONE;
     }
 
-    memset(index, 0, (size_t)st->index_cap * sizeof(*index));
+    memset(index, 0, (size_t)st->t->index_cap * sizeof(*index));
     uint32_t live = 0;
-    for (uint32_t i = 0; i < st->files_used; i++) {
+    for (uint32_t i = 0; i < st->t->files_used; i++) {
         if (slots[i].stat.count == 0) {
             continue;
         }
@@ -518,9 +593,9 @@ static void rebuild_after_crash(ew_store *st)
         index_put(index, pos, (int32_t)live);
         live++;
     }
-    st->files_used = live;
+    st->t->files_used = live;
 
-    st->lru_head = st->lru_tail = EW_NONE;
+    st->t->lru_head = st->t->lru_tail = EW_NONE;
     int32_t *order = malloc((size_t)live * sizeof(int32_t) + 1);
     if (order == NULL) {
         for (uint32_t i = 0; i < live; i++) {
@@ -542,13 +617,13 @@ static void rebuild_after_crash(ew_store *st)
  * the least recently failed file is evicted. */
 static int32_t take_slot(ew_store *st)
 {
-    if (st->files_used < st->files_cap) {
-        return (int32_t)st->files_used++;
+    if (st->t->files_used < st->t->files_cap) {
+        return (int32_t)st->t->files_used++;
     }
-    int32_t victim = st->lru_tail;
+    int32_t victim = st->t->lru_tail;
     index_remove_slot(st, victim);
     lru_unlink(st, victim);
-    st->files_evicted++;
+    st->t->files_evicted++;
     return victim;
 }
 
@@ -561,7 +636,7 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
 
     if (slot == EW_NONE) {
         slot = take_slot(st);
-        st->busy_file = slot;
+        st->t->busy_file = slot;
         /* Eviction may have shifted the index: find the position again. */
         int32_t again;
         pos = index_find(st, hash, file, &again);
@@ -572,7 +647,7 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
         s->stat.first_seen_us = f->time_us;
         index_put(index_table(st), pos, slot);
     } else {
-        st->busy_file = slot;
+        st->t->busy_file = slot;
         lru_unlink(st, slot);
     }
 
@@ -587,14 +662,14 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
         ew_copy_field(s->stat.message, sizeof(s->stat.message), f->message);
     }
     lru_push_front(st, slot);
-    st->busy_file = EW_NONE;
+    st->t->busy_file = EW_NONE;
 }
 
 static void append_ring(ew_store *st, const ew_failure *f)
 {
-    uint64_t seq = st->ring_seq;
-    st->busy_ring = (int64_t)seq;
-    ew_failure *dst = &ring_slots(st)[seq % st->recent_cap];
+    uint64_t seq = st->t->ring_seq;
+    st->t->busy_ring = (int64_t)seq;
+    ew_failure *dst = &ring_slots(st)[seq % st->t->recent_cap];
     memcpy(dst, f, sizeof(*dst));
     /* Callers may hand over unterminated fields: terminate every one. */
     dst->method[EW_METHOD_MAX - 1] = '\0';
@@ -603,8 +678,8 @@ static void append_ring(ew_store *st, const ew_failure *f)
     dst->handler[EW_HANDLER_MAX - 1] = '\0';
     dst->file[EW_FILE_MAX - 1] = '\0';
     dst->message[EW_MESSAGE_MAX - 1] = '\0';
-    st->ring_seq = seq + 1;
-    st->busy_ring = EW_NONE;
+    st->t->ring_seq = seq + 1;
+    st->t->busy_ring = EW_NONE;
 }
 
 static void count_in_window(ew_store *st, const ew_failure *f)
@@ -614,7 +689,7 @@ static void count_in_window(ew_store *st, const ew_failure *f)
         return;
     }
     int64_t epoch = t / EW_BUCKET_US;
-    ew_bucket *b = &st->buckets[epoch % EW_BUCKETS];
+    ew_bucket *b = &st->h->buckets[epoch % EW_BUCKETS];
     if (b->epoch != epoch) {
         if (b->epoch > epoch) {
             return; /* older than every window */
@@ -631,25 +706,25 @@ static void count_in_window(ew_store *st, const ew_failure *f)
 
 static void count_by_handler(ew_store *st, const ew_failure *f)
 {
-    for (uint32_t i = 0; i < st->handlers_used; i++) {
-        ew_handler_stat *h = &st->handlers[i];
+    for (uint32_t i = 0; i < st->h->handlers_used; i++) {
+        ew_handler_stat *h = &st->h->handlers[i];
         if (h->status == f->status && strncmp(h->handler, f->handler, EW_HANDLER_MAX) == 0) {
             h->count++;
             return;
         }
     }
-    if (st->handlers_used < EW_HANDLER_SLOTS) {
+    if (st->h->handlers_used < EW_HANDLER_SLOTS) {
         /* Fill the row before counting it, so a crash here leaves no torn
          * row behind. */
-        ew_handler_stat *h = &st->handlers[st->handlers_used];
+        ew_handler_stat *h = &st->h->handlers[st->h->handlers_used];
         ew_copy_field(h->handler, sizeof(h->handler), f->handler);
         h->status = f->status;
         h->count = 1;
-        st->handlers_used++;
+        st->h->handlers_used++;
         return;
     }
     if (f->status >= EW_CODE_FIRST && f->status < EW_CODE_FIRST + EW_CODE_COUNT) {
-        st->handler_other[f->status - EW_CODE_FIRST]++;
+        st->h->handler_other[f->status - EW_CODE_FIRST]++;
     }
 }
 
@@ -664,11 +739,13 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     if (rc != 0) {
         return rc;
     }
+    st->t->dirty = 1;
     update_file_table(st, failure, file);
     append_ring(st, failure);
+    st->t->dirty = 0;
     count_in_window(st, failure);
     count_by_handler(st, failure);
-    st->failures_recorded++;
+    st->h->failures_recorded++;
     store_unlock(st);
     return 0;
 }
@@ -677,13 +754,14 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
 void ew_store_test_lock_and_mark_busy(ew_store *st, uint32_t file_slot)
 {
     if (store_lock(st) == 0) {
-        st->busy_file = (int32_t)file_slot;
+        st->t->dirty = 1;
+        st->t->busy_file = (int32_t)file_slot;
         /* Scribble over the index as a torn update would. */
         uint32_t *index = index_table(st);
-        for (uint32_t i = 0; i < st->index_cap; i++) {
+        for (uint32_t i = 0; i < st->t->index_cap; i++) {
             index_put(index, i, (int32_t)file_slot);
         }
-        st->lru_head = st->lru_tail = (int32_t)file_slot;
+        st->t->lru_head = st->t->lru_tail = (int32_t)file_slot;
     }
 }
 #endif
@@ -715,15 +793,16 @@ static void read_counters(ew_store *st, ew_snapshot *out)
     out->requests_total = 0;
     for (int i = 0; i < EW_CLASS_COUNT; i++) {
         out->requests_by_class[i] =
-            atomic_load_explicit(&st->requests_by_class[i], memory_order_relaxed);
+            atomic_load_explicit(&st->h->requests_by_class[i], memory_order_relaxed);
         out->requests_total += out->requests_by_class[i];
     }
     for (int i = 0; i < EW_CODE_COUNT; i++) {
-        out->errors_by_code[i] = atomic_load_explicit(&st->errors_by_code[i], memory_order_relaxed);
+        out->errors_by_code[i] =
+            atomic_load_explicit(&st->h->errors_by_code[i], memory_order_relaxed);
     }
-    out->bytes_sent = atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
-    out->duration_us_total = atomic_load_explicit(&st->duration_us_total, memory_order_relaxed);
-    out->lock_recoveries = atomic_load_explicit(&st->lock_recoveries, memory_order_relaxed);
+    out->bytes_sent = atomic_load_explicit(&st->h->bytes_sent, memory_order_relaxed);
+    out->duration_us_total = atomic_load_explicit(&st->h->duration_us_total, memory_order_relaxed);
+    out->lock_recoveries = atomic_load_explicit(&st->h->lock_recoveries, memory_order_relaxed);
 }
 
 static int compare_handlers(const void *a, const void *b)
@@ -740,7 +819,7 @@ static void read_windows(const ew_store *st, int64_t now_us, ew_snapshot *out)
     for (int w = 0; w < EW_WINDOW_COUNT; w++) {
         int64_t span = (int64_t)ew_window_minutes[w] * 60 * 1000000 / EW_BUCKET_US;
         for (int i = 0; i < EW_BUCKETS; i++) {
-            const ew_bucket *b = &st->buckets[i];
+            const ew_bucket *b = &st->h->buckets[i];
             if (b->epoch <= now_epoch && b->epoch > now_epoch - span) {
                 out->window_500[w] += b->count_500;
                 out->window_5xx[w] += b->count_5xx;
@@ -752,15 +831,15 @@ static void read_windows(const ew_store *st, int64_t now_us, ew_snapshot *out)
 /* Handler rows, then one "other" row per status for pairs that did not fit. */
 static uint32_t read_handlers(const ew_store *st, ew_handler_stat *dst)
 {
-    uint32_t n = st->handlers_used;
-    memcpy(dst, st->handlers, (size_t)n * sizeof(*dst));
+    uint32_t n = st->h->handlers_used;
+    memcpy(dst, st->h->handlers, (size_t)n * sizeof(*dst));
     qsort(dst, n, sizeof(*dst), compare_handlers);
     for (int i = 0; i < EW_CODE_COUNT; i++) {
-        if (st->handler_other[i] > 0) {
+        if (st->h->handler_other[i] > 0) {
             ew_handler_stat *h = &dst[n++];
             ew_copy_field(h->handler, sizeof(h->handler), EW_HANDLER_OTHER);
             h->status = (uint16_t)(EW_CODE_FIRST + i);
-            h->count = st->handler_other[i];
+            h->count = st->h->handler_other[i];
         }
     }
     return n;
@@ -770,10 +849,10 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
                            int timeout_ms)
 {
     memset(out, 0, sizeof(*out));
-    out->since_us = st->since_us;
+    out->since_us = st->h->since_us;
     out->taken_us = now_us;
-    out->files_capacity = st->files_cap;
-    out->recent_capacity = st->recent_cap;
+    out->files_capacity = st->t->files_cap;
+    out->recent_capacity = st->t->recent_cap;
     /* Allocate outside the lock, so it is held only for the copies, and
      * only as much as the rows in use: a 1M-row table that holds 3 files
      * costs 3 rows. Rows added between the two locks mean one more round. */
@@ -789,39 +868,39 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
         if (rc != 0) {
             return rc;
         }
-        uint32_t files_need = st->files_used;
+        uint32_t files_need = st->t->files_used;
         uint32_t recent_need =
-            (uint32_t)(st->ring_seq < st->recent_cap ? st->ring_seq : st->recent_cap);
+            (uint32_t)(st->t->ring_seq < st->t->recent_cap ? st->t->ring_seq : st->t->recent_cap);
         if (files_need <= files_room && recent_need <= recent_room) {
             break; /* keep the lock */
         }
         store_unlock(st);
         files_room =
-            files_need + (st->files_cap - files_need < 16 ? st->files_cap - files_need : 16);
+            files_need + (st->t->files_cap - files_need < 16 ? st->t->files_cap - files_need : 16);
         recent_room = recent_need;
         files = apr_palloc(pool, (size_t)files_room * sizeof(ew_file_stat) + 1);
         recent = apr_palloc(pool, (size_t)recent_room * sizeof(ew_failure) + 1);
     }
     read_counters(st, out);
-    out->failures_recorded = st->failures_recorded;
-    out->files_evicted = st->files_evicted;
+    out->failures_recorded = st->h->failures_recorded;
+    out->files_evicted = st->t->files_evicted;
     read_windows(st, now_us, out);
     out->handlers_len = read_handlers(st, handlers);
     out->handlers = handlers;
 
     ew_file_slot *slots = file_slots(st);
     uint32_t nfiles = 0;
-    for (uint32_t i = 0; i < st->files_used; i++) {
+    for (uint32_t i = 0; i < st->t->files_used; i++) {
         if (slots[i].stat.count > 0) {
             files[nfiles++] = slots[i].stat;
         }
     }
-    uint64_t seq = st->ring_seq;
-    uint64_t n = seq < st->recent_cap ? seq : st->recent_cap;
+    uint64_t seq = st->t->ring_seq;
+    uint64_t n = seq < st->t->recent_cap ? seq : st->t->recent_cap;
     uint32_t nrecent = 0;
     ew_failure *ring = ring_slots(st);
     for (uint64_t k = 1; k <= n; k++) {
-        const ew_failure *f = &ring[(seq - k) % st->recent_cap];
+        const ew_failure *f = &ring[(seq - k) % st->t->recent_cap];
         if (f->status != 0) {
             recent[nrecent++] = *f;
         }
@@ -846,84 +925,98 @@ int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapsho
 int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
 {
     memset(out, 0, sizeof(*out));
-    out->since_us = st->since_us;
+    out->since_us = st->h->since_us;
     out->taken_us = now_us;
-    out->files_capacity = st->files_cap;
-    out->recent_capacity = st->recent_cap;
+    out->files_capacity = st->t->files_cap;
+    out->recent_capacity = st->t->recent_cap;
     int rc = store_lock(st);
     if (rc != 0) {
         return rc;
     }
     read_counters(st, out);
-    out->failures_recorded = st->failures_recorded;
-    out->files_evicted = st->files_evicted;
+    out->failures_recorded = st->h->failures_recorded;
+    out->files_evicted = st->t->files_evicted;
     read_windows(st, now_us, out);
     /* Every handed-out slot holds a live file (crash repair compacts). */
-    out->files_len = st->files_used;
+    out->files_len = st->t->files_used;
     store_unlock(st);
     return 0;
 }
 
-int ew_store_migrate(ew_store *to, ew_store *from, int timeout_ms)
+ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t tables_len,
+                          uint32_t files, uint32_t recent, int timeout_ms, int *rc_out)
 {
-    /* Counters are atomics: they come across even if the lock cannot be
-     * had, so they never go backwards. */
-    ew_snapshot counters;
-    read_counters(from, &counters);
-    to->since_us = from->since_us;
-    for (int i = 0; i < EW_CLASS_COUNT; i++) {
-        atomic_store(&to->requests_by_class[i], counters.requests_by_class[i]);
+    int rc = EINVAL;
+    ew_store *st = NULL;
+    ew_file_stat *rows = NULL;
+    ew_failure *ring = NULL;
+    if (!aligned(tables) || !capacities_valid(files, recent) ||
+        tables_len < ew_store_tables_size(files, recent)) {
+        goto done;
     }
-    for (int i = 0; i < EW_CODE_COUNT; i++) {
-        atomic_store(&to->errors_by_code[i], counters.errors_by_code[i]);
+    if ((rc = store_lock_within(old, timeout_ms)) != 0) {
+        goto done;
     }
-    atomic_store(&to->bytes_sent, counters.bytes_sent);
-    atomic_store(&to->duration_us_total, counters.duration_us_total);
-    atomic_store(&to->lock_recoveries, counters.lock_recoveries);
+    /* Copy the live rows out of the old tables. */
+    const ew_tables *ot = old->t;
+    uint32_t nring = (uint32_t)(ot->ring_seq < ot->recent_cap ? ot->ring_seq : ot->recent_cap);
+    if (nring > recent) {
+        nring = recent;
+    }
+    rows = malloc((size_t)ot->files_used * sizeof(*rows) + 1);
+    ring = malloc((size_t)nring * sizeof(*ring) + 1);
+    if (rows == NULL || ring == NULL) {
+        store_unlock(old);
+        rc = ENOMEM;
+        goto done;
+    }
+    const ew_file_slot *slots = file_slots(old);
+    uint32_t nrows = 0;
+    for (uint32_t i = 0; i < ot->files_used; i++) {
+        if (slots[i].stat.count > 0) {
+            rows[nrows++] = slots[i].stat;
+        }
+    }
+    const ew_failure *old_ring = ring_slots(old);
+    for (uint32_t k = 0; k < nring; k++) {
+        ring[k] = old_ring[(ot->ring_seq - 1 - k) % ot->recent_cap]; /* newest first */
+    }
 
-    apr_pool_t *pool;
-    if (apr_pool_create(&pool, NULL) != APR_SUCCESS) {
-        return ENOMEM;
+    /* The busiest files survive a shrink; they go in least recently failed
+     * first, so the eviction order stays what it was. */
+    st = new_handle(pool, old->h, format_tables(tables, files, recent));
+    if (nrows > 1) {
+        qsort(rows, nrows, sizeof(*rows), compare_files);
     }
-    ew_snapshot snap;
-    int rc = snapshot_within(from, pool, 0, &snap, timeout_ms);
-    if (rc == 0 && (rc = store_lock(to)) == 0) {
-        /* snap.files is sorted busiest first, so the busiest files survive a
-         * shrink. Those are then added least recently failed first, so the
-         * LRU order (and so the eviction order) stays what it was. */
-        uint32_t keep = snap.files_len < to->files_cap ? snap.files_len : to->files_cap;
-        if (keep > 1) {
-            qsort(snap.files, keep, sizeof(ew_file_stat), compare_last_seen_asc);
-        }
-        for (uint32_t i = 0; i < keep; i++) {
-            const ew_file_stat *fs = &snap.files[i];
-            int32_t slot = take_slot(to);
-            ew_file_slot *s = &file_slots(to)[slot];
-            s->stat = *fs;
-            s->hash = hash_string(fs->file);
-            int32_t found;
-            uint32_t pos = index_find(to, s->hash, fs->file, &found);
-            index_put(index_table(to), pos, slot);
-            lru_push_front(to, slot);
-        }
-        uint32_t nrecent = snap.recent_len < to->recent_cap ? snap.recent_len : to->recent_cap;
-        for (uint32_t i = nrecent; i > 0; i--) {
-            append_ring(to, &snap.recent[i - 1]);
-        }
-        /* Same version, same layout: windows and handler rows copy as is. */
-        if (store_lock_within(from, timeout_ms) == 0) {
-            memcpy(to->buckets, from->buckets, sizeof(to->buckets));
-            memcpy(to->handlers, from->handlers, sizeof(to->handlers));
-            memcpy(to->handler_other, from->handler_other, sizeof(to->handler_other));
-            to->handlers_used = from->handlers_used;
-            store_unlock(from);
-        }
-        to->failures_recorded = snap.failures_recorded;
-        to->files_evicted = snap.files_evicted + (snap.files_len - keep);
-        store_unlock(to);
+    uint32_t keep = nrows < files ? nrows : files;
+    if (keep > 1) {
+        qsort(rows, keep, sizeof(*rows), compare_last_seen_asc);
     }
-    apr_pool_destroy(pool);
-    return rc;
+    st->t->files_evicted = ot->files_evicted + (nrows - keep);
+    for (uint32_t i = 0; i < keep; i++) {
+        int32_t slot = take_slot(st);
+        ew_file_slot *s = &file_slots(st)[slot];
+        s->stat = rows[i];
+        s->hash = hash_string(rows[i].file);
+        int32_t found;
+        uint32_t pos = index_find(st, s->hash, rows[i].file, &found);
+        index_put(index_table(st), pos, slot);
+        lru_push_front(st, slot);
+    }
+    for (uint32_t k = nring; k > 0; k--) {
+        if (ring[k - 1].status != 0) {
+            append_ring(st, &ring[k - 1]);
+        }
+    }
+    store_unlock(old);
+    rc = 0;
+done:
+    free(rows);
+    free(ring);
+    if (rc_out != NULL) {
+        *rc_out = rc;
+    }
+    return rc == 0 ? st : NULL;
 }
 
 #ifdef EW_STORE_TESTING

@@ -11,6 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
+use HTTP::Tiny;
 use Time::HiRes ();
 use ErrWatchTest qw(poll_until);
 
@@ -403,8 +404,49 @@ sub crash {
     return;
 }
 
+# ---------------------------------------------------------------------------
+# 6. A request in flight during a resizing graceful restart is finished by a
+#    child of the previous generation, which keeps the old tables: its 500
+#    must still be counted, exactly once.
+# ---------------------------------------------------------------------------
+sub in_flight {
+    my ($mpm) = @_;
+    my $L = "in flight ($mpm)";
+    my $s = ErrWatchTest->new(mpm => $mpm, php => 0, extra_conf => "ErrWatchFiles 4\nErrWatchRecent 3");
+    $s->start;
+    my $url = $s->base_url . '/cgi-bin/slow-bad.cgi';
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        my $r = HTTP::Tiny->new(timeout => 30)->get($url);
+        exit($r->{status} == 500 ? 0 : 1);
+    }
+    ok(poll_until(10, sub { ($s->auto_value('BusyWorkers') // 0) >= 2 }),
+        "$L: the slow request is in flight (BusyWorkers >= 2)");
+    $s->set_extra_conf("ErrWatchFiles 2\nErrWatchRecent 5");
+    $s->graceful;
+    is(waitpid($pid, 0), $pid, "$L: the slow client finished");
+    is($? >> 8, 0, "$L: it got its 500 after the resize");
+    my $d = poll_until(10, sub {
+        my $j = $s->json;
+        return ($j && ($j->{requests}{'5xx'} // 0) >= 1 && $j->{store}{failures_recorded} >= 1) ? $j : undef;
+    });
+    ok($d, "$L: the old generation's 500 reached the shared counters");
+    is($d->{store}{files_capacity}, 2, "$L: the store was resized meanwhile");
+    is_deeply($d->{status}, { 500 => 1 }, "$L: status {500: 1}, counted once");
+    is($d->{requests}{'5xx'}, 1, "$L: requests.5xx 1");
+    is($d->{store}{failures_recorded}, 1, "$L: failures_recorded 1");
+    is($d->{window}{500}{'1m'}, 1, "$L: the 1-minute window has it");
+    is_deeply($d->{handlers}, [{ handler => 'cgi-script', status => 500, count => 1 }],
+        "$L: the handler row has it");
+    $s->stop;
+    $s->scan_error_log($L);
+    return;
+}
+
 plain_restart($_) for qw(prefork event);
 resize($_)        for qw(prefork event);
 crash($_)         for qw(prefork event);
+in_flight($_)     for qw(prefork event);
 
 done_testing;

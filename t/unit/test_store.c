@@ -14,6 +14,8 @@
 #include "ew_store.h"
 #include "unit.h"
 
+static apr_pool_t *pool;
+
 /* Shared anonymous memory, as the module uses, so forked children see it. */
 static void *map_shared(size_t len)
 {
@@ -27,7 +29,19 @@ static ew_store *new_store(uint32_t files, uint32_t recent, void **base, size_t 
     *len = ew_store_size(files, recent);
     ck_assert_uint_gt(*len, 0);
     *base = map_shared(*len);
-    ew_store *st = ew_store_init(*base, *len, files, recent, 1000);
+    ew_store *st = ew_store_init(pool, *base, *len, files, recent, 1000);
+    ck_assert_ptr_nonnull(st);
+    return st;
+}
+
+/* New, zeroed tables for a resize, as the module maps them. */
+static ew_store *resize_to(ew_store *old, uint32_t files, uint32_t recent, void **base, size_t *len)
+{
+    *len = ew_store_tables_size(files, recent);
+    *base = map_shared(*len);
+    int rc = -1;
+    ew_store *st = ew_store_resize(pool, old, *base, *len, files, recent, 1000, &rc);
+    ck_assert_int_eq(rc, 0);
     ck_assert_ptr_nonnull(st);
     return st;
 }
@@ -58,8 +72,6 @@ static const ew_file_stat *find_file(const ew_snapshot *s, const char *file)
     return NULL;
 }
 
-static apr_pool_t *pool;
-
 static void setup(void)
 {
     apr_pool_create(&pool, NULL);
@@ -78,16 +90,25 @@ START_TEST(size_and_init_reject_bad_input)
     ck_assert_uint_eq(ew_store_size(10, EW_RECENT_MAX + 1), 0);
     size_t len = ew_store_size(16, 8);
     ck_assert_uint_gt(len, 16 * sizeof(ew_file_stat) + 8 * sizeof(ew_failure));
+    size_t hdr = ew_store_header_size();
     char *base = map_shared(len + 64);
-    ck_assert_ptr_null(ew_store_init(base, len - 1, 16, 8, 0));
-    ck_assert_ptr_null(ew_store_init(base + 8, len, 16, 8, 0)); /* misaligned */
-    ck_assert_ptr_null(ew_store_attach(base, len));             /* not formatted yet */
-    ew_store *st = ew_store_init(base, len, 16, 8, 0);
+    ck_assert_ptr_null(ew_store_init(pool, base, len - 1, 16, 8, 0));
+    ck_assert_ptr_null(ew_store_init(pool, base + 8, len, 16, 8, 0)); /* misaligned */
+    /* Not formatted yet. */
+    ck_assert_ptr_null(ew_store_attach(pool, base, hdr, base + hdr, len - hdr));
+    ew_store *st = ew_store_init(pool, base, len, 16, 8, 0);
     ck_assert_ptr_nonnull(st);
-    ck_assert_ptr_eq(ew_store_attach(base, len), st);
-    ck_assert_ptr_null(ew_store_attach(base, len - 1));
-    ck_assert_uint_eq(ew_store_files_capacity(st), 16);
-    ck_assert_uint_eq(ew_store_recent_capacity(st), 8);
+    ew_store_count_response(st, 500);
+    /* Re-opened (as after a restart): the same counters and sizes. */
+    ew_store *again = ew_store_attach(pool, base, hdr, base + hdr, len - hdr);
+    ck_assert_ptr_nonnull(again);
+    ck_assert_uint_eq(ew_store_files_capacity(again), 16);
+    ck_assert_uint_eq(ew_store_recent_capacity(again), 8);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_summary(again, 0, &s), 0);
+    ck_assert_uint_eq(s.errors_by_code[0], 1);
+    /* Tables too short for their own capacities are refused. */
+    ck_assert_ptr_null(ew_store_attach(pool, base, hdr, base + hdr, len - hdr - 1));
     munmap(base, len + 64);
 }
 END_TEST
@@ -464,7 +485,7 @@ START_TEST(threads_and_processes_count_exactly)
 }
 END_TEST
 
-START_TEST(migrate_keeps_counters_and_busiest_files)
+START_TEST(resize_keeps_counters_and_busiest_files)
 {
     void *base1, *base2;
     size_t len1, len2;
@@ -480,8 +501,7 @@ START_TEST(migrate_keeps_counters_and_busiest_files)
         ew_failure f = make_failure(seq[i], 500, 100 + i, "m");
         ck_assert_int_eq(ew_store_record_failure(old, &f), 0);
     }
-    ew_store *neu = new_store(2, 3, &base2, &len2);
-    ck_assert_int_eq(ew_store_migrate(neu, old, 1000), 0);
+    ew_store *neu = resize_to(old, 2, 3, &base2, &len2);
 
     ew_snapshot s;
     ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
@@ -500,16 +520,27 @@ START_TEST(migrate_keeps_counters_and_busiest_files)
     ck_assert_uint_eq(s.recent_len, 3);
     ck_assert_int_eq(s.recent[0].time_us, 105);
     ck_assert_int_eq(s.recent[2].time_us, 103);
-    /* The migrated table is a working table: lookups hit the same entries. */
+    /* The new tables work: lookups hit the copied rows. */
     ew_failure f = make_failure("/warm", 500, 300, "m");
     ck_assert_int_eq(ew_store_record_failure(neu, &f), 0);
     ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
     ck_assert_uint_eq(find_file(&s, "/warm")->count, 3);
     ck_assert_uint_eq(s.files_len, 2);
-    /* Handler rows and window buckets came along too. */
+    /* Handler rows and window buckets are shared, never copied. */
     ck_assert_uint_eq(s.handlers_len, 1);
     ck_assert_uint_eq(s.handlers[0].count, 7);
     ck_assert_uint_eq(s.window_5xx[0], 7);
+    /* A child of the previous generation keeps the old handle: its
+     * responses and failures still count; only its rows stay behind. */
+    ew_store_count_response(old, 500);
+    ew_failure late = make_failure("/late", 500, 400, "m");
+    ck_assert_int_eq(ew_store_record_failure(old, &late), 0);
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.requests_total, 7);
+    ck_assert_uint_eq(s.errors_by_code[0], 1);
+    ck_assert_uint_eq(s.failures_recorded, 8);
+    ck_assert_uint_eq(s.window_5xx[0], 8);
+    ck_assert_ptr_null(find_file(&s, "/late"));
     munmap(base1, len1);
     munmap(base2, len2);
 }
@@ -678,7 +709,7 @@ END_TEST
 
 /* After a resize the eviction order is still least recently failed first,
  * not least busy first. */
-START_TEST(migrate_keeps_the_eviction_order)
+START_TEST(resize_keeps_the_eviction_order)
 {
     void *base1, *base2;
     size_t len1, len2;
@@ -688,8 +719,7 @@ START_TEST(migrate_keeps_the_eviction_order)
         ew_failure f = make_failure(seq[i], 500, 100 + i, "m");
         ck_assert_int_eq(ew_store_record_failure(old, &f), 0);
     }
-    ew_store *neu = new_store(2, 4, &base2, &len2);
-    ck_assert_int_eq(ew_store_migrate(neu, old, 1000), 0);
+    ew_store *neu = resize_to(old, 2, 4, &base2, &len2);
     ew_snapshot s;
     ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
     /* Kept: the busiest (/a) and, of the rest, the most recent (/c). */
@@ -707,9 +737,51 @@ START_TEST(migrate_keeps_the_eviction_order)
 }
 END_TEST
 
-/* A process stuck holding the old store's lock must not hang a restart:
- * after the timeout the counters still come across, the tables do not. */
-START_TEST(migrate_gives_up_on_a_stuck_lock)
+/* A previous-generation child that dies mid-update leaves its own (old)
+ * tables torn: the new generation's tables are untouched, and the old
+ * tables are repaired by the next process that uses them. */
+START_TEST(torn_tables_are_repaired_by_their_own_users)
+{
+    void *base1, *base2;
+    size_t len1, len2;
+    ew_store *old = new_store(8, 8, &base1, &len1);
+    const char *names[] = {"/a", "/b", "/c"};
+    for (int i = 0; i < 3; i++) {
+        ew_failure f = make_failure(names[i], 500, 100 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(old, &f), 0);
+    }
+    ew_store *neu = resize_to(old, 8, 8, &base2, &len2);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        ew_store_test_lock_and_mark_busy(old, 1); /* /b, in the old tables */
+        raise(SIGKILL);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+
+    ew_failure d = make_failure("/d", 500, 200, "m");
+    ck_assert_int_eq(ew_store_record_failure(neu, &d), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.lock_recoveries, 1);
+    ck_assert_uint_eq(s.files_len, 4); /* a, b, c copied; d new */
+    ck_assert_ptr_nonnull(find_file(&s, "/b"));
+
+    ew_failure a = make_failure("/a", 500, 300, "m");
+    ck_assert_int_eq(ew_store_record_failure(old, &a), 0);
+    ck_assert_int_eq(ew_store_snapshot(old, pool, 0, &s), 0);
+    ck_assert_ptr_null(find_file(&s, "/b"));
+    ck_assert_uint_eq(find_file(&s, "/a")->count, 2);
+    ck_assert_uint_eq(find_file(&s, "/c")->count, 1);
+    munmap(base1, len1);
+    munmap(base2, len2);
+}
+END_TEST
+
+/* A process stuck holding the lock must not hang a restart: the resize
+ * gives up after its timeout and the store carries on as it was. */
+START_TEST(resize_gives_up_on_a_stuck_lock)
 {
     void *base1, *base2;
     size_t len1, len2;
@@ -731,18 +803,19 @@ START_TEST(migrate_gives_up_on_a_stuck_lock)
     char c;
     ck_assert_int_eq(read(ready[0], &c, 1), 1);
 
-    ew_store *neu = new_store(4, 4, &base2, &len2);
-    ck_assert_int_eq(ew_store_migrate(neu, old, 100), ETIMEDOUT);
+    len2 = ew_store_tables_size(2, 2);
+    base2 = map_shared(len2);
+    int rc = 0;
+    ck_assert_ptr_null(ew_store_resize(pool, old, base2, len2, 2, 2, 100, &rc));
+    ck_assert_int_eq(rc, ETIMEDOUT);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
 
+    /* Unchanged, and it recovers from its dead holder. */
     ew_snapshot s;
-    ck_assert_int_eq(ew_store_snapshot(neu, pool, 0, &s), 0);
-    ck_assert_uint_eq(s.requests_total, 1);
-    ck_assert_uint_eq(s.errors_by_code[0], 1);
-    ck_assert_uint_eq(s.files_len, 0);
-    /* The old store recovers from its dead holder. */
     ck_assert_int_eq(ew_store_snapshot(old, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.requests_total, 1);
+    ck_assert_uint_eq(s.files_capacity, 4);
     ck_assert_uint_eq(s.lock_recoveries, 1);
     ck_assert_uint_eq(s.files_len, 1);
     close(ready[0]);
@@ -760,7 +833,7 @@ START_TEST(init_leaves_the_tables_untouched)
     unsigned char *base = map_shared(len);
     /* A pattern in the last page would be wiped by a full memset. */
     memset(base + len - 4096, 0xAB, 4096);
-    ck_assert_ptr_nonnull(ew_store_init(base, len, 4096, 1024, 0));
+    ck_assert_ptr_nonnull(ew_store_init(pool, base, len, 4096, 1024, 0));
     ck_assert_uint_eq(base[len - 1], 0xAB);
     munmap(base, len);
 }
@@ -784,14 +857,15 @@ Suite *store_suite(void)
     tcase_add_test(tc, copy_field_truncates_on_utf8_boundary);
     tcase_add_test(tc, dead_lock_holder_is_recovered);
     tcase_add_test(tc, threads_and_processes_count_exactly);
-    tcase_add_test(tc, migrate_keeps_counters_and_busiest_files);
+    tcase_add_test(tc, resize_keeps_counters_and_busiest_files);
     tcase_add_test(tc, windows_move_with_the_clock);
     tcase_add_test(tc, window_buckets_are_reused_cleanly);
     tcase_add_test(tc, window_counts_response_start);
     tcase_add_test(tc, handler_table_counts_pairs_and_overflows);
     tcase_add_test(tc, summary_matches_snapshot);
-    tcase_add_test(tc, migrate_gives_up_on_a_stuck_lock);
-    tcase_add_test(tc, migrate_keeps_the_eviction_order);
+    tcase_add_test(tc, resize_gives_up_on_a_stuck_lock);
+    tcase_add_test(tc, resize_keeps_the_eviction_order);
+    tcase_add_test(tc, torn_tables_are_repaired_by_their_own_users);
     tcase_add_test(tc, init_leaves_the_tables_untouched);
     suite_add_tcase(s, tc);
     return s;
