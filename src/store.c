@@ -2,35 +2,38 @@
  * The shared-memory store: counters, a table of failing files and a ring of
  * recent failures.
  *
- * Two parts, each 64-byte aligned. The header never changes size, so the
- * counters in it are never copied and never lost; the tables are reached
- * from the header through offsets that change only under the lock, so a
- * resize swaps them for every process at once (ew_store_resize):
+ * Two parts, each 64-byte aligned, and a process-local handle (struct
+ * ew_store) that points at both. The header never changes size, so what it
+ * holds is never copied and never lost. The tables are replaced by a resize
+ * (ew_store_resize): the new generation's handle points at new tables while
+ * children of the previous generation, which do not have the new segment
+ * mapped, keep the old ones, and every process counts into the one header.
+ * One robust mutex in the header guards it and every tables part.
  *
- *   header                                          tables
- *   +--------------------------------------------+  +-----------------------------+ 0
- *   | struct ew_store                            |  | ew_file_slot[files_cap]     |
- *   |   magic, version, layout hash, since_us    |  |   aggregates + LRU links    |
- *   |   atomic counters: requests by class,      |  +-----------------------------+
- *   |     5xx by code, bytes, duration           |  | uint32_t index[index_cap]   |
- *   |     <- hot path, lock-free                 |  |   slot + 1, 0 = empty;      |
- *   |   pthread mutex (process-shared, robust)   |  |   linear probing,           |
- *   |     <- error path and readers              |  |   backward-shift deletion;  |
- *   |   under the lock:                          |  |   index_cap = pow2 >= 2x    |
- *   |     capacities and offsets of the tables --+->+-----------------------------+
- *   |     ring head, LRU ends, files used,       |  | ew_failure ring[recent_cap] |
- *   |     busy markers, stats,                   |  |   slot = seq % recent_cap   |
- *   |     window buckets[192] (5 s each),        |  +-----------------------------+
- *   |     handler x status rows[64]              |
- *   +--------------------------------------------+
+ *   header (struct ew_header)                   tables (struct ew_tables + rows)
+ *   +----------------------------------------+  +--------------------------------+ 0
+ *   | magic, version, layout hash, since_us  |  | magic, version, layout hash,   |
+ *   | atomic counters: requests by class,    |  | capacities, row offsets,       |
+ *   |   5xx by code, bytes, duration         |  | ring head, LRU ends, files     |
+ *   |   <- hot path, lock-free               |  | used, evicted, busy markers,   |
+ *   | pthread mutex (process-shared, robust) |  | dirty flag                     |
+ *   |   <- error path and readers            |  +--------------------------------+ files_off
+ *   | under the lock:                        |  | ew_file_slot[files_cap]        |
+ *   |   failures recorded,                   |  |   aggregates + LRU links       |
+ *   |   window buckets[192] (5 s each),      |  +--------------------------------+ index_off
+ *   |   handler x status rows[64]            |  | uint32_t index[index_cap]      |
+ *   +----------------------------------------+  |   slot + 1, 0 = empty; linear  |
+ *                                               |   probing, backward-shift      |
+ *                                               |   deletion; pow2 >= 2 x files  |
+ *                                               +--------------------------------+ ring_off
+ *                                               | ew_failure ring[recent_cap]    |
+ *                                               |   slot = seq % recent_cap      |
+ *                                               +--------------------------------+
  *
- * ew_store_init puts the tables right after the header in one region; the
- * module keeps them in a segment of their own so that a resize can replace
- * it. Offsets are from the header's address (possibly negative), never
- * pointers: the two parts must sit at the same distance in every process,
- * which holds for mappings that children inherit through fork(). All-zero
- * bytes are valid empty tables, so formatting writes only the header: the
- * capacity costs address space, and RAM only as rows fill.
+ * Inside a part only offsets are stored, never pointers, so a part means the
+ * same thing at any address. All-zero bytes are valid empty rows, so
+ * formatting writes only the parts' headers: the capacity costs address
+ * space, and RAM only as rows fill.
  */
 #include "ew_store.h"
 
