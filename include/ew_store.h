@@ -2,17 +2,18 @@
  * ew_store: the shared-memory store of mod_errwatch.
  *
  * Plain C over APR and POSIX threads; never includes httpd.h. The store is
- * written against (void *base, size_t len) so that the module places it in an
- * anonymous shared-memory segment and the unit tests place it in malloc'd
- * memory. The segment layout is drawn in src/store.c.
+ * written against plain memory (base, len) so that the module places its two
+ * parts, a fixed header and resizable tables, in anonymous shared-memory
+ * segments and the unit tests in mmap'd memory. The layout is drawn in
+ * src/store.c.
  *
  * Concurrency contract:
  * - ew_store_count_response() and ew_store_add_traffic() use atomics only;
  *   they are the hot path of every request and never take a lock.
  * - ew_store_record_failure() and ew_store_snapshot() take one robust,
- *   process-shared mutex that lives in the segment. A holder that dies (even
- *   by SIGKILL) hands the lock to the next caller, which repairs the
- *   structure it may have left half-written.
+ *   process-shared mutex that lives in the header. A holder that dies (even
+ *   by SIGKILL) hands the lock to the next caller; tables it left
+ *   half-written are repaired by the next process that uses them.
  */
 #ifndef EW_STORE_H
 #define EW_STORE_H
