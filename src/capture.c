@@ -43,6 +43,7 @@ typedef struct ew_req_state {
     int message_level;        /* APLOG level of message, or -1 if none */
     int response_started;     /* origin only: the filter saw the response start */
     int response_status;      /* origin only: final status when it started */
+    int disabled;             /* origin only: ErrWatch Off applied (set with response_started) */
     apr_time_t started_after; /* origin only: from arrival to response start */
     char message[EW_MESSAGE_MAX];
 } ew_req_state;
@@ -66,6 +67,7 @@ static ew_req_state *state_get(const request_rec *r)
         st->message_level = -1;
         st->response_started = 0;
         st->response_status = 0;
+        st->disabled = 0;
         st->started_after = 0;
         st->message[0] = '\0';
         ap_set_module_config(r->request_config, &errwatch_module, st);
@@ -154,6 +156,8 @@ static int remember_handler(request_rec *r)
 
 /* ---- the filter ----------------------------------------------------------- */
 
+/* From insert_filter (inside ap_invoke_handler) and insert_error_filter
+ * (ap_send_error_response), so every response path has the filter. */
 static void add_filter(request_rec *r)
 {
     if (r->main != NULL || ew_shm_store() == NULL) {
@@ -178,18 +182,16 @@ static apr_status_t errwatch_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         os->response_started = 1;
         os->response_status = r->status;
         os->started_after = elapsed_since(origin);
+        /* The chain is complete once the response starts: decide once,
+         * commit_transaction reuses it. */
+        os->disabled = chain_disabled(origin);
         ew_store *store = ew_shm_store();
-        if (store != NULL && !chain_disabled(origin)) {
+        if (store != NULL && !os->disabled) {
             ew_store_count_response(store, r->status);
         }
     }
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
-}
-
-static void insert_filter(request_rec *r)
-{
-    add_filter(r);
 }
 
 /* ---- error-log messages --------------------------------------------------- */
@@ -276,13 +278,14 @@ static int commit_transaction(request_rec *r)
         return DECLINED;
     }
     request_rec *origin = chain_origin(r);
-    if (chain_disabled(origin)) {
+    const ew_req_state *os = state_peek(origin);
+    int started = os != NULL && os->response_started;
+    if (started ? os->disabled : chain_disabled(origin)) {
         return DECLINED;
     }
     request_rec *final = chain_final(origin);
-    const ew_req_state *os = state_peek(origin);
     int status;
-    if (os != NULL && os->response_started) {
+    if (started) {
         status = os->response_status;
     } else {
         /* The response never passed the filter (e.g. the client went away
@@ -305,8 +308,8 @@ void ew_capture_register_hooks(apr_pool_t *p)
         ap_register_output_filter(EW_FILTER_NAME, errwatch_filter, NULL, AP_FTYPE_PROTOCOL);
     ap_hook_create_request(create_state, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(remember_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_insert_error_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(add_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(add_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_error_log(capture_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(commit_transaction, NULL, NULL, APR_HOOK_MIDDLE);
 }
