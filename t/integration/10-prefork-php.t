@@ -8,9 +8,8 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
-use ErrWatchTest qw(poll_until);
+use ErrWatchTest qw(poll_until failure_cases);
 
-my $PHP = 'application/x-httpd-php';
 
 my $s = ErrWatchTest->new(mpm => 'prefork', php => 1, status => 0);
 $s->start;
@@ -31,74 +30,7 @@ my $docroot = $s->docroot;
 # ---------------------------------------------------------------------------
 # One request per failure case, with successes and a 404 in between
 # ---------------------------------------------------------------------------
-my @cases = (
-    {
-        name    => 'case 1: PHP fatal error (missing require)',
-        path    => '/php/fatal.php?token=s3cret',
-        uri     => '/php/fatal.php',
-        file    => qr{\Q$docroot\E/php/fatal\.php$},
-        handler => $PHP,
-        message => [qr/Failed opening required/, qr/class-wp-locale\.phpp/],
-    },
-    {
-        name    => 'case 2: PHP parse error',
-        path    => '/php/parse.php',
-        uri     => '/php/parse.php',
-        file    => qr{\Q$docroot\E/php/parse\.php$},
-        handler => $PHP,
-        message => [qr/PHP Parse error/],
-    },
-    {
-        name    => 'case 3: CGI malformed header',
-        path    => '/cgi-bin/bad.cgi',
-        uri     => '/cgi-bin/bad.cgi',
-        file    => qr{\Q$docroot\E/cgi-bin/bad\.cgi$},
-        handler => 'cgi-script',
-        message => [qr/malformed header from script 'bad\.cgi'/],
-    },
-    {
-        name    => 'case 4: test module handler 500',
-        path    => '/errwatch-test/fail',
-        uri     => '/errwatch-test/fail',
-        file    => qr{\Q$docroot\E/errwatch-test/fail$},
-        handler => 'errwatch-test-500',
-        message => [qr/errwatch-test: deliberate failure in handler/],
-    },
-    {
-        name    => 'case 5: broken .htaccess',
-        path    => '/broken/index.html',
-        uri     => '/broken/index.html',
-        file    => qr{\Q$docroot\E/broken(?:/|/index\.html|/\.htaccess)?$},
-        handler => '-',
-        message => [qr/\.htaccess|Invalid command/],
-    },
-    {
-        name    => 'case 6: ErrorDocument 500 to a local page',
-        path    => '/errordoc/fail',
-        uri     => '/errordoc/fail',
-        file    => qr{\Q$docroot\E/errordoc/fail$},
-        handler => 'errwatch-test-500',
-        message => [qr/errwatch-test: deliberate failure in handler/],
-        body    => qr/errwatch-local-error-page/,
-    },
-    {
-        name    => 'case 7: WordPress-style rewrite to index.php',
-        path    => '/wp/2024/hello-world/',
-        uri     => '/wp/2024/hello-world/',
-        file    => qr{\Q$docroot\E/wp/index\.php$},
-        handler => $PHP,
-        message => [qr/Failed opening required/, qr/class-wp-locale\.phpp/],
-    },
-    {
-        name    => 'case 8: PHP sets 503',
-        path    => '/php/status503.php',
-        uri     => '/php/status503.php',
-        status  => 503,
-        file    => qr{\Q$docroot\E/php/status503\.php$},
-        handler => $PHP,
-        body    => qr/maintenance/,
-    },
-);
+my @cases = failure_cases($docroot, 1 .. 8);
 
 my @fillers = (
     ['/ok.html',             200, qr/errwatch test: ok/],

@@ -10,7 +10,7 @@ use lib "$FindBin::Bin/../lib";
 
 use POSIX ();
 use Test::More;
-use ErrWatchTest qw(poll_until);
+use ErrWatchTest qw(poll_until failure_cases);
 
 my $s = ErrWatchTest->new(
     mpm        => 'event',
@@ -35,41 +35,8 @@ my $docroot = $s->docroot;
 # ---------------------------------------------------------------------------
 # Cases 3 to 6
 # ---------------------------------------------------------------------------
-my @cases = (
-    {
-        name    => 'case 3: CGI (cgid) malformed header',
-        path    => '/cgi-bin/bad.cgi',
-        uri     => '/cgi-bin/bad.cgi',
-        file    => qr{\Q$docroot\E/cgi-bin/bad\.cgi$},
-        handler => 'cgi-script',
-        message => [qr/malformed header from script 'bad\.cgi'/],
-    },
-    {
-        name    => 'case 4: test module handler 500',
-        path    => '/errwatch-test/fail',
-        uri     => '/errwatch-test/fail',
-        file    => qr{\Q$docroot\E/errwatch-test/fail$},
-        handler => 'errwatch-test-500',
-        message => [qr/errwatch-test: deliberate failure in handler/],
-    },
-    {
-        name    => 'case 5: broken .htaccess',
-        path    => '/broken/index.html',
-        uri     => '/broken/index.html',
-        file    => qr{\Q$docroot\E/broken(?:/|/index\.html|/\.htaccess)?$},
-        handler => '-',
-        message => [qr/\.htaccess|Invalid command/],
-    },
-    {
-        name    => 'case 6: ErrorDocument 500 to a local page',
-        path    => '/errordoc/fail',
-        uri     => '/errordoc/fail',
-        file    => qr{\Q$docroot\E/errordoc/fail$},
-        handler => 'errwatch-test-500',
-        message => [qr/errwatch-test: deliberate failure in handler/],
-        body    => qr/errwatch-local-error-page/,
-    },
-);
+my @cases = failure_cases($docroot, 3 .. 6);
+$cases[0]{name} = 'case 3: CGI (cgid) malformed header';
 my @fillers = (
     ['/ok.html',              200, qr/errwatch test: ok/],
     ['/cgi-bin/ok.cgi',       200, qr/cgi ok/],

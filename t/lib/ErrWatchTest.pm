@@ -47,7 +47,7 @@ use Scalar::Util qw(refaddr);
 use Test::More;
 use Time::HiRes qw(time sleep);
 
-our @EXPORT_OK = qw(repo_root auto_base_keys auto_async_keys poll_until);
+our @EXPORT_OK = qw(repo_root auto_base_keys auto_async_keys poll_until failure_cases);
 
 my $MODULES_DIR   = '/usr/lib/apache2/modules';
 my $START_TIMEOUT = 20;
@@ -58,6 +58,82 @@ my %LIVE;    # server objects that may have an apache2 running, by refaddr
 # ---------------------------------------------------------------------------
 # Paths and small helpers
 # ---------------------------------------------------------------------------
+
+# The issue's eight failure cases, by number, as the fixtures in t/htdocs and
+# the generated config produce them: what to request and what errwatch must
+# record for it (see check_recent_entry). Both MPM suites use this table.
+sub failure_cases {
+    my ($docroot, @numbers) = @_;
+    my %case = (
+        1 => {
+            name    => 'case 1: PHP fatal error (missing require)',
+            path    => '/php/fatal.php?token=s3cret',
+            uri     => '/php/fatal.php',
+            file    => qr{\Q$docroot\E/php/fatal\.php$},
+            handler => 'application/x-httpd-php',
+            message => [qr/Failed opening required/, qr/class-wp-locale\.phpp/],
+        },
+        2 => {
+            name    => 'case 2: PHP parse error',
+            path    => '/php/parse.php',
+            uri     => '/php/parse.php',
+            file    => qr{\Q$docroot\E/php/parse\.php$},
+            handler => 'application/x-httpd-php',
+            message => [qr/PHP Parse error/],
+        },
+        3 => {
+            name    => 'case 3: CGI malformed header',
+            path    => '/cgi-bin/bad.cgi',
+            uri     => '/cgi-bin/bad.cgi',
+            file    => qr{\Q$docroot\E/cgi-bin/bad\.cgi$},
+            handler => 'cgi-script',
+            message => [qr/malformed header from script 'bad\.cgi'/],
+        },
+        4 => {
+            name    => 'case 4: test module handler 500',
+            path    => '/errwatch-test/fail',
+            uri     => '/errwatch-test/fail',
+            file    => qr{\Q$docroot\E/errwatch-test/fail$},
+            handler => 'errwatch-test-500',
+            message => [qr/errwatch-test: deliberate failure in handler/],
+        },
+        5 => {
+            name    => 'case 5: broken .htaccess',
+            path    => '/broken/index.html',
+            uri     => '/broken/index.html',
+            file    => qr{\Q$docroot\E/broken(?:/|/index\.html|/\.htaccess)?$},
+            handler => '-',
+            message => [qr/\.htaccess|Invalid command/],
+        },
+        6 => {
+            name    => 'case 6: ErrorDocument 500 to a local page',
+            path    => '/errordoc/fail',
+            uri     => '/errordoc/fail',
+            file    => qr{\Q$docroot\E/errordoc/fail$},
+            handler => 'errwatch-test-500',
+            message => [qr/errwatch-test: deliberate failure in handler/],
+            body    => qr/errwatch-local-error-page/,
+        },
+        7 => {
+            name    => 'case 7: WordPress-style rewrite to index.php',
+            path    => '/wp/2024/hello-world/',
+            uri     => '/wp/2024/hello-world/',
+            file    => qr{\Q$docroot\E/wp/index\.php$},
+            handler => 'application/x-httpd-php',
+            message => [qr/Failed opening required/, qr/class-wp-locale\.phpp/],
+        },
+        8 => {
+            name    => 'case 8: PHP sets 503',
+            path    => '/php/status503.php',
+            uri     => '/php/status503.php',
+            status  => 503,
+            file    => qr{\Q$docroot\E/php/status503\.php$},
+            handler => 'application/x-httpd-php',
+            body    => qr/maintenance/,
+        },
+    );
+    return map { { %{ $case{$_} } } } @numbers;
+}
 
 sub repo_root {
     return abs_path(File::Spec->catdir(dirname(abs_path(__FILE__)), '..', '..'));
