@@ -10,7 +10,6 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 use ErrWatchTest qw(poll_until failure_cases);
 
-
 my $s = ErrWatchTest->new(mpm => 'prefork', php => 1, status => 0);
 $s->start;
 my $docroot = $s->docroot;

@@ -8,19 +8,6 @@
 #include "ew_escape.h"
 #include "unit.h"
 
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
-
 /* Escapes s into a fresh buffer and checks the result byte for byte. A macro,
  * so that a failure reports the line of the case. */
 #define CHECK_ESCAPE(fn, s, expected)                                                              \
@@ -323,7 +310,7 @@ Suite *escape_suite(void)
     Suite *s = suite_create("escape");
 
     TCase *tc = tcase_create("buf");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, buf_init_empty);
     tcase_add_test(tc, buf_growth_putc);
     tcase_add_test(tc, buf_append_and_puts);
@@ -332,7 +319,7 @@ Suite *escape_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("html");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, html_entities);
     tcase_add_test(tc, html_controls);
     tcase_add_test(tc, html_high_bytes_pass);
@@ -340,7 +327,7 @@ Suite *escape_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("json");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, json_basic);
     tcase_add_test(tc, json_controls);
     tcase_add_test(tc, json_valid_utf8_passes);
@@ -349,12 +336,12 @@ Suite *escape_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("line");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, line_controls);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("prom");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, prom_basic);
     tcase_add_test(tc, prom_controls);
     tcase_add_test(tc, prom_utf8);

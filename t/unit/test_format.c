@@ -9,19 +9,6 @@
 #include "ew_format.h"
 #include "unit.h"
 
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
-
 /* ---- ew_format_iso_time ---- */
 
 static void check_iso(int64_t us, const char *expected)
@@ -768,7 +755,7 @@ Suite *format_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("auto");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, auto_full_prefork);
     tcase_add_test(tc, auto_full_event);
     tcase_add_test(tc, auto_rates_need_one_second);
@@ -778,14 +765,14 @@ Suite *format_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("json");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, json_small_snapshot);
     tcase_add_test(tc, json_empty_snapshot);
     tcase_add_test(tc, json_status_order_and_lists);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("html");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, html_escapes_snapshot_strings);
     tcase_add_test(tc, html_empty_state);
     tcase_add_test(tc, html_limits);

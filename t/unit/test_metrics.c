@@ -13,19 +13,6 @@
 #include "ew_format.h"
 #include "unit.h"
 
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -724,7 +711,7 @@ Suite *metrics_suite(void)
     Suite *s = suite_create("metrics");
 
     TCase *tc = tcase_create("exact");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, prometheus_small_snapshot);
     tcase_add_test(tc, openmetrics_small_snapshot);
     tcase_add_test(tc, structure_and_eof);
@@ -734,7 +721,7 @@ Suite *metrics_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hostile");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, hostile_names_escaped);
     tcase_add_test(tc, promtool_accepts_hostile_output);
     suite_add_tcase(s, tc);

@@ -7,13 +7,9 @@
 
 static int loopback(const char *ip, apr_int32_t family)
 {
-    apr_pool_t *pool;
     apr_sockaddr_t *sa = NULL;
-    apr_pool_create(&pool, NULL);
     ck_assert_int_eq(apr_sockaddr_info_get(&sa, ip, family, 80, 0, pool), APR_SUCCESS);
-    int result = ew_sockaddr_is_loopback(sa);
-    apr_pool_destroy(pool);
-    return result;
+    return ew_sockaddr_is_loopback(sa);
 }
 
 START_TEST(loopback_addresses)
@@ -42,6 +38,7 @@ Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
     TCase *tc = tcase_create("loopback");
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, loopback_addresses);
     tcase_add_test(tc, other_addresses);
     suite_add_tcase(s, tc);

@@ -14,8 +14,6 @@
 #include "ew_store.h"
 #include "unit.h"
 
-static apr_pool_t *pool;
-
 /* Shared anonymous memory, as the module uses, so forked children see it. */
 static void *map_shared(size_t len)
 {
@@ -70,16 +68,6 @@ static const ew_file_stat *find_file(const ew_snapshot *s, const char *file)
         }
     }
     return NULL;
-}
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
 }
 
 START_TEST(size_and_init_reject_bad_input)
@@ -843,7 +831,7 @@ Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, size_and_init_reject_bad_input);
     tcase_add_test(tc, counters_by_class_and_code);

@@ -6,6 +6,8 @@
 
 #include <check.h>
 
+#include <apr_pools.h>
+
 Suite *store_suite(void);
 Suite *escape_suite(void);
 Suite *format_suite(void);
@@ -14,6 +16,12 @@ Suite *attribution_suite(void);
 Suite *metrics_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
+
+/* A fresh pool for each test: tcase_add_checked_fixture(tc,
+ * unit_pool_setup, unit_pool_teardown). */
+extern apr_pool_t *pool;
+void unit_pool_setup(void);
+void unit_pool_teardown(void);
 
 /* Copies s into a fixed-size field (the store's job in real use); fails the
  * test if it does not fit. */

@@ -3,6 +3,19 @@
 
 #include "unit.h"
 
+apr_pool_t *pool;
+
+void unit_pool_setup(void)
+{
+    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+}
+
+void unit_pool_teardown(void)
+{
+    apr_pool_destroy(pool);
+    pool = NULL;
+}
+
 void set_field(char *dst, size_t size, const char *s)
 {
     size_t n = strlen(s);
