@@ -16,47 +16,12 @@
 #include "ew_format.h"
 #include "ew_module.h"
 #include "ew_net.h"
+#include "ew_query.h"
 
 APLOG_USE_MODULE(errwatch);
 
-typedef enum {
-    EW_FORMAT_HTML,
-    EW_FORMAT_AUTO,
-    EW_FORMAT_JSON,
-    EW_FORMAT_METRICS,
-    EW_FORMAT_UNKNOWN
-} ew_format_kind;
-
-static const char valid_forms[] = "valid queries: none (HTML), ?auto (mod_status format), "
-                                  "?json (JSON), ?metrics (Prometheus/OpenMetrics)\n";
-
 #define CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 #define CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
-
-/* "auto" or "auto=": Prometheus writes a query from its params map, which
- * always adds the "=". */
-static int query_is(const char *args, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(args, name, n) == 0 && (args[n] == '\0' || strcmp(args + n, "=") == 0);
-}
-
-static ew_format_kind format_from_query(const char *args)
-{
-    if (args == NULL || args[0] == '\0') {
-        return EW_FORMAT_HTML;
-    }
-    if (query_is(args, "auto")) {
-        return EW_FORMAT_AUTO;
-    }
-    if (query_is(args, "json")) {
-        return EW_FORMAT_JSON;
-    }
-    if (query_is(args, "metrics")) {
-        return EW_FORMAT_METRICS;
-    }
-    return EW_FORMAT_UNKNOWN;
-}
 
 void ew_write_body(request_rec *r, const char *data, size_t len)
 {
@@ -126,19 +91,20 @@ int ew_status_handler(request_rec *r)
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    ew_format_kind kind = format_from_query(r->args);
-    if (kind == EW_FORMAT_UNKNOWN) {
-        return send_text(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8", valid_forms,
-                         sizeof(valid_forms) - 1);
+    ew_query query;
+    if (ew_query_parse(r->args, &query) != 0) {
+        return send_text(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8", ew_query_valid_forms,
+                         strlen(ew_query_valid_forms));
     }
+    ew_query_kind kind = query.kind;
 
     ew_store *store = ew_shm_store();
     ew_snapshot snap;
     int rc = -1;
     if (store != NULL) {
         /* ?auto is scraped often and prints no rows: skip copying them. */
-        rc = kind == EW_FORMAT_AUTO ? ew_store_summary(store, apr_time_now(), &snap)
-                                    : ew_store_snapshot(store, r->pool, apr_time_now(), &snap);
+        rc = kind == EW_QUERY_AUTO ? ew_store_summary(store, apr_time_now(), &snap)
+                                   : ew_store_snapshot(store, r->pool, apr_time_now(), &snap);
     }
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rc > 0 ? rc : 0, r,
@@ -149,7 +115,7 @@ int ew_status_handler(request_rec *r)
     ew_buf out;
     ew_buf_init(&out, r->pool, 16384);
     switch (kind) {
-    case EW_FORMAT_METRICS: {
+    case EW_QUERY_METRICS: {
         ew_server_stats server;
         ew_read_server_stats(r, &server);
         int openmetrics = wants_openmetrics(r);
@@ -159,13 +125,13 @@ int ew_status_handler(request_rec *r)
                          openmetrics ? CONTENT_TYPE_OPENMETRICS : CONTENT_TYPE_PROMETHEUS, out.data,
                          out.len);
     }
-    case EW_FORMAT_AUTO: {
+    case EW_QUERY_AUTO: {
         ew_server_stats server;
         ew_read_server_stats(r, &server);
         ew_format_auto(&out, &server, &snap);
         return send_text(r, HTTP_OK, "text/plain; charset=utf-8", out.data, out.len);
     }
-    case EW_FORMAT_JSON:
+    case EW_QUERY_JSON:
         ew_format_json(&out, &snap);
         return send_text(r, HTTP_OK, "application/json", out.data, out.len);
     default:

@@ -14,6 +14,7 @@ Suite *format_suite(void);
 Suite *net_suite(void);
 Suite *attribution_suite(void);
 Suite *metrics_suite(void);
+Suite *query_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 
