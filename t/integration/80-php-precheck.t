@@ -238,6 +238,20 @@ sub missing_text {
     is(scalar(@lines2), 4, '  the other 4 still reported');
 }
 
+# --exclude drops a subtree; --check-outside checks absolute paths outside
+# the root.
+{
+    my ($rc, $out) = precheck('--no-lint', '--exclude=wp-content/plugins/typos', $fixture);
+    is($rc, 1, '--exclude: exit status 1');
+    is_deeply([split /\n/, $out], [missing_text($missing[0])], '--exclude: only the wp-settings.php finding left');
+    ($rc, $out) = precheck('--no-lint', '--check-outside', $clean);
+    is($rc, 1, '--check-outside: exit status 1');
+    my $line = line_of("$clean/dynamic.php", 'outside.php');
+    is($out,
+        "$clean/dynamic.php:$line: missing include '/nonexistent/php-precheck/outside.php' ('/nonexistent/php-precheck/outside.php')\n",
+        '--check-outside: the path outside the root');
+}
+
 # ---------------------------------------------------------------------------
 # The demo site (the typo on purpose) and usage errors
 # ---------------------------------------------------------------------------
