@@ -4,6 +4,7 @@
 #   make run      start a throwaway Apache with the module on 127.0.0.1:$(PORT)
 #   make test     unit tests (Check), then integration tests against real apache2
 #   make install  install the module and conf/errwatch.{load,conf} for a2enmod
+#   make php-check DOCROOT=/var/www/html   php -l and missing includes (tools/php-precheck)
 #
 # `make run` and `make test` install missing Debian packages themselves.
 
@@ -33,7 +34,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 
 MODULE = .libs/mod_errwatch.so
 
-.PHONY: all deps run test unit unit-sanitize unit-valgrind memcheck integration bench-store install \
+.PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench-store install \
 	clean format check-format
 
 all: $(MODULE)
@@ -58,6 +59,15 @@ deps:
 	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+# Pre-deploy check of a PHP tree; needs only php-cli. PRECHECK_FLAGS=--json
+# for machine-readable output. See docs/php-precheck.md.
+php-check:
+	@if [ -z "$(DOCROOT)" ]; then \
+	    echo "php-check: give the tree to check: make php-check DOCROOT=/var/www/html" >&2; exit 2; fi
+	@if [ ! -d "$(DOCROOT)" ]; then echo "php-check: DOCROOT '$(DOCROOT)' is not a directory" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES=php-cli
+	@tools/php-precheck $(PRECHECK_FLAGS) "$(DOCROOT)"
 
 run: deps
 	@$(MAKE) --no-print-directory all
