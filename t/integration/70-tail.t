@@ -390,5 +390,41 @@ sub run_suite {
     return;
 }
 
+# ---- the directives refuse bad values, naming themselves -----------------
+{
+    my $c = ErrWatchTest->new(mpm => 'prefork', php => 0);
+    for my $good ('ErrWatchTailMax 0', 'ErrWatchTailMax 64', 'ErrWatchTailMaxTime 86400',
+        'ErrWatchTailKeepAlive 1', 'ErrWatchTailKeepAlive 300')
+    {
+        $c->set_extra_conf($good);
+        my ($rc, $out) = $c->configtest;
+        is($rc, 0, "apache2 -t passes: '$good'") or diag($out);
+    }
+    for my $bad ('ErrWatchTailMax 65', 'ErrWatchTailMax -1', 'ErrWatchTailMax four',
+        'ErrWatchTailMaxTime 0', 'ErrWatchTailMaxTime 86401', 'ErrWatchTailMaxTime 10s',
+        'ErrWatchTailKeepAlive 0', 'ErrWatchTailKeepAlive 301',
+        "<Location /x>\nErrWatchTailMax 2\n</Location>")
+    {
+        $c->set_extra_conf($bad);
+        my ($rc, $out) = $c->configtest;
+        my ($directive) = $bad =~ /(ErrWatch\w+)/;
+        (my $label = $bad) =~ s/\s+/ /g;
+        isnt($rc, 0, "apache2 -t fails: '$label'");
+        like($out, qr/\b$directive\b/, "the message names $directive: '$label'") or diag($out);
+        unlike($out, qr/Invalid command/, "$directive is a known directive") or diag($out);
+    }
+}
+
+# ---- ErrWatchTailMax 0 turns ?tail off ------------------------------------
+{
+    my $s = ErrWatchTest->new(mpm => 'prefork', php => 0, extra_conf => "ErrWatchTailMax 0\n");
+    $s->start;
+    my $res = $s->get('/errwatch?tail');
+    is($res->{status}, 503, 'ErrWatchTailMax 0: ?tail answers 503');
+    like($res->{content}, qr/\?tail is turned off here \(ErrWatchTailMax 0\)/, 'saying why');
+    is($s->get('/errwatch?json')->{status}, 200, 'the other formats still answer');
+    $s->stop;
+}
+
 run_suite($_) for qw(prefork event);
 done_testing;
