@@ -106,6 +106,7 @@ static int refuse(request_rec *r, const char *body)
     r->status = HTTP_SERVICE_UNAVAILABLE;
     ap_set_content_type(r, "text/plain; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     apr_table_setn(r->headers_out, "Retry-After", "10");
     ap_set_content_length(r, (apr_off_t)strlen(body));
     if (!r->header_only) {
@@ -196,7 +197,7 @@ int ew_tail_serve(request_rec *r, const ew_query *query)
         rc = ew_store_failures_after(store, last, batch, EW_TAIL_BATCH, &n, &latest);
         if (rc != 0) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rc, r,
-                          "EW0302: ?tail cannot read the errwatch store");
+                          "EW0303: ?tail stopped: cannot read the errwatch store");
             break;
         }
         for (uint32_t i = 0; i < n; i++) {
