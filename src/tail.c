@@ -151,8 +151,10 @@ int ew_tail_serve(request_rec *r, const ew_query *query)
     ap_set_content_type(r, json ? "application/x-ndjson" : "text/plain; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    /* nginx and similar proxies: pass every line through at once. */
+    /* nginx and similar proxies: pass every line through at once; and no
+     * mod_deflate (Debian compresses text/plain), which would buffer. */
     apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    apr_table_setn(r->subprocess_env, "no-gzip", "1");
     if (r->header_only) {
         return OK;
     }
