@@ -219,7 +219,7 @@ int ew_tail_serve(request_rec *r, const ew_query *query)
             }
             last_write = apr_time_now();
         }
-        if (n == EW_TAIL_BATCH) {
+        if (n == EW_TAIL_BATCH && apr_time_now() < deadline && !server_stopping()) {
             continue; /* more are waiting: no sleep */
         }
 

@@ -277,6 +277,41 @@ sub run_suite {
         $tt->close;
     }
 
+    # ---- a burst: every seq once, as a line or inside a gap -----------------
+    {
+        my $t = open_tail($s, 'tail&format=json');
+        my $start = eval { $json->decode($t->next_line(5)) } || {};
+        my $from  = $start->{latest_seq};
+        my $burst = 100;
+        $s->get('/errwatch-test/fail') for 1 .. $burst;
+        my $to = $from + $burst;
+        my @objs = map { $json->decode($_) } $t->lines_until(
+            20,
+            sub {
+                my $o = eval { $json->decode($_[-1]) } || {};
+                return ($o->{seq} || $o->{last_seq} || 0) >= $to;
+            }
+        );
+        my (@covered, $dups, $lines);
+        my $expect = $from + 1;
+        my $in_order = 1;
+        for my $o (@objs) {
+            if ($o->{type} eq 'failure') {
+                $in_order = 0 unless $o->{seq} == $expect;
+                $expect = $o->{seq} + 1;
+                $lines++;
+            } elsif ($o->{type} eq 'gap') {
+                $in_order = 0 unless $o->{first_seq} == $expect && $o->{last_seq} >= $o->{first_seq};
+                $expect = $o->{last_seq} + 1;
+            }
+        }
+        ok($in_order && $expect == $to + 1,
+            "$mpm: a burst of $burst: every seq exactly once, in order, as a line or in a gap")
+          or diag(explain [map { $_->{type} eq 'failure' ? $_->{seq} : $_ } @objs]);
+        diag("$mpm: a burst of $burst failures (ring of $RING): " . ($lines || 0) . " lines, the rest in gap lines");
+        $t->close;
+    }
+
     # ---- keep-alive lines and the maximum duration --------------------------
     {
         my $t = open_tail($s, 'tail');
