@@ -25,4 +25,12 @@ void ew_escape_line(ew_buf *b, const char *s);
  * U+FFFD, so a sample always stays on one well-formed line. */
 void ew_escape_prom_label(ew_buf *b, const char *s);
 
+/* A field of a ?tail text line. Control characters (tab, CR, LF, ...),
+ * DEL, backslash, double quote and every byte that is not strict UTF-8
+ * become \xHH (quoted: backslash and quote become \\ and \"), so that a
+ * failure is always one line whose fields split on spaces. Unquoted, a
+ * space becomes \x20 and "" (or NULL) prints as "-"; quoted, the value is
+ * wrapped in double quotes. */
+void ew_escape_tail_field(ew_buf *b, const char *s, int quoted);
+
 #endif

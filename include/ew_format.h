@@ -69,4 +69,29 @@ void ew_format_html_section(ew_buf *b, const ew_snapshot *snap, int with_files);
 void ew_format_metrics(ew_buf *b, const ew_server_stats *server, const ew_snapshot *snap,
                        int openmetrics);
 
+/* Live tail (?tail) lines, each ending in "\n"; json selects NDJSON. The
+ * formats are described in src/format_tail.c and docs/formats.md. */
+typedef struct ew_tail_info {
+    uint64_t latest_seq;  /* seq of the latest failure when the tail opened */
+    int64_t pid;          /* the process serving the tail */
+    unsigned keepalive_s; /* ErrWatchTailKeepAlive */
+    unsigned max_s;       /* ErrWatchTailMaxTime */
+    int64_t now_us;
+} ew_tail_info;
+
+typedef enum {
+    EW_TAIL_END_MAX_TIME, /* open for ErrWatchTailMaxTime */
+    EW_TAIL_END_STOPPING  /* the server is restarting or stopping */
+} ew_tail_end;
+
+void ew_format_tail_start(ew_buf *b, int json, const ew_tail_info *info);
+void ew_format_tail_failure(ew_buf *b, const ew_failure *f, int json);
+void ew_format_tail_keepalive(ew_buf *b, int json, int64_t now_us);
+/* Failures first_missing..last_missing were recorded but are gone. */
+void ew_format_tail_gap(ew_buf *b, int json, uint64_t first_missing, uint64_t last_missing,
+                        uint32_t ring_capacity);
+/* since is above every seq recorded. */
+void ew_format_tail_ahead(ew_buf *b, int json, uint64_t since, uint64_t latest_seq);
+void ew_format_tail_end(ew_buf *b, int json, ew_tail_end reason, uint64_t last_seq);
+
 #endif

@@ -8,6 +8,7 @@
 #include "httpd.h"
 #include "http_config.h"
 
+#include "ew_query.h"
 #include "ew_store.h"
 
 extern module AP_MODULE_DECLARE_DATA errwatch_module;
@@ -23,7 +24,18 @@ extern module AP_MODULE_DECLARE_DATA errwatch_module;
 typedef struct ew_server_conf {
     uint32_t files;  /* ErrWatchFiles: file-table capacity; 0 = unset */
     uint32_t recent; /* ErrWatchRecent: ring capacity; 0 = unset */
+    /* Live tails (?tail); UINT32_MAX = unset. */
+    uint32_t tail_max;       /* ErrWatchTailMax: tails open at once, server-wide */
+    uint32_t tail_max_time;  /* ErrWatchTailMaxTime: seconds one may stay open */
+    uint32_t tail_keepalive; /* ErrWatchTailKeepAlive: seconds between keep-alives */
 } ew_server_conf;
+
+/* Defaults and limits of the tail directives (docs/configuration.md). */
+#define EW_TAIL_MAX_DEFAULT 4
+#define EW_TAIL_MAX_TIME_DEFAULT 600
+#define EW_TAIL_MAX_TIME_LIMIT 86400
+#define EW_TAIL_KEEPALIVE_DEFAULT 15
+#define EW_TAIL_KEEPALIVE_LIMIT 300
 
 /* Per-directory config (<Directory>, <Location>, .htaccess is not allowed). */
 typedef struct ew_dir_conf {
@@ -40,6 +52,9 @@ void *ew_create_dir_conf(apr_pool_t *p, char *dir);
 void *ew_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 uint32_t ew_conf_files(const server_rec *s);
 uint32_t ew_conf_recent(const server_rec *s);
+uint32_t ew_conf_tail_max(const server_rec *s);
+uint32_t ew_conf_tail_max_time(const server_rec *s);
+uint32_t ew_conf_tail_keepalive(const server_rec *s);
 const ew_dir_conf *ew_dir_config(const request_rec *r);
 
 /* shm.c: the store, created in the parent and inherited by every child. */
@@ -56,6 +71,14 @@ int ew_status_handler(request_rec *r);
 int ew_client_may_see_details(const request_rec *r);
 /* ap_rwrite for any length. */
 void ew_write_body(request_rec *r, const char *data, size_t len);
+
+/* tail.c: ?tail, a live stream of new failures. */
+int ew_tail_serve(request_rec *r, const ew_query *query);
+void ew_tail_child_init(apr_pool_t *p, server_rec *s);
+
+/* status_map.c: the status URL skips per-directory processing
+ * (<Directory>, .htaccess), so front-controller rewrites cannot swallow it. */
+void ew_status_map_register_hooks(void);
 
 /* status_hook.c: errwatch lines in mod_status's pages. */
 void ew_status_hook_register(void);

@@ -23,6 +23,8 @@
 
 #include <apr_pools.h>
 
+#include "ew_tail.h"
+
 /* Field sizes in bytes, including the terminating NUL. Longer values are
  * truncated at a UTF-8 character boundary. */
 #define EW_METHOD_MAX 16
@@ -50,6 +52,8 @@
 
 /* One failing client response. */
 typedef struct ew_failure {
+    uint64_t seq;        /* set by the store: 1, 2, ... in recording order,
+                            server-wide and kept across restarts */
     int64_t time_us;     /* when the request arrived, microseconds since the epoch */
     int64_t duration_us; /* from arrival until the response started */
     int32_t pid;         /* the child process that served it */
@@ -100,7 +104,8 @@ typedef struct ew_snapshot {
     uint64_t errors_by_code[EW_CODE_COUNT]; /* index = status - 500 */
     uint64_t bytes_sent;
     uint64_t duration_us_total;
-    uint64_t failures_recorded; /* failures that reached the table and ring */
+    uint64_t failures_recorded; /* failures that reached the table and ring;
+                                   also the seq of the latest one */
     uint64_t files_evicted;
     uint64_t lock_recoveries; /* times a dead holder's lock was taken over */
     /* Failures recorded in the last 1, 5 and 15 minutes (ew_window_minutes),
@@ -175,6 +180,19 @@ void ew_store_add_traffic(ew_store *st, uint64_t bytes, uint64_t duration_us);
  * and the window bucket of time_us + duration_us (when the client saw the
  * status). Returns 0, or an errno value if the lock could not be taken. */
 int ew_store_record_failure(ew_store *st, const ew_failure *failure);
+
+/* Live tails: the failures the ring holds with a seq above `after`, oldest
+ * first, at most max of them, copied into out; *n_out is how many, and
+ * *latest_out the seq of the latest failure recorded. Seqs missing between
+ * `after` and the entries (or *latest_out, when fewer than max came back)
+ * are failures the ring no longer holds (overwritten, or recorded by a
+ * child of an older generation into its own tables after a resize).
+ * Returns 0 or an errno value. */
+int ew_store_failures_after(ew_store *st, uint64_t after, ew_failure *out, uint32_t max,
+                            uint32_t *n_out, uint64_t *latest_out);
+
+/* What live tails share: the wake-up word and the slots (ew_tail.h). */
+ew_tail_shared *ew_store_tail(ew_store *st);
 
 /* Copies the store into pool memory as of now_us (which sets taken_us and
  * the windows' end). Returns 0 or an errno value. */

@@ -17,6 +17,9 @@ void *ew_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     (void)s;
     ew_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
+    conf->tail_max = UINT32_MAX;
+    conf->tail_max_time = UINT32_MAX;
+    conf->tail_keepalive = UINT32_MAX;
     return conf;
 }
 
@@ -27,6 +30,11 @@ void *ew_merge_server_conf(apr_pool_t *p, void *base_conf, void *add_conf)
     ew_server_conf *conf = apr_palloc(p, sizeof(*conf));
     conf->files = add->files ? add->files : base->files;
     conf->recent = add->recent ? add->recent : base->recent;
+    conf->tail_max = add->tail_max != UINT32_MAX ? add->tail_max : base->tail_max;
+    conf->tail_max_time =
+        add->tail_max_time != UINT32_MAX ? add->tail_max_time : base->tail_max_time;
+    conf->tail_keepalive =
+        add->tail_keepalive != UINT32_MAX ? add->tail_keepalive : base->tail_keepalive;
     return conf;
 }
 
@@ -68,6 +76,29 @@ uint32_t ew_conf_recent(const server_rec *s)
     return conf->recent ? conf->recent : EW_RECENT_DEFAULT;
 }
 
+static const ew_server_conf *server_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &errwatch_module);
+}
+
+uint32_t ew_conf_tail_max(const server_rec *s)
+{
+    uint32_t v = server_conf(s)->tail_max;
+    return v != UINT32_MAX ? v : EW_TAIL_MAX_DEFAULT;
+}
+
+uint32_t ew_conf_tail_max_time(const server_rec *s)
+{
+    uint32_t v = server_conf(s)->tail_max_time;
+    return v != UINT32_MAX ? v : EW_TAIL_MAX_TIME_DEFAULT;
+}
+
+uint32_t ew_conf_tail_keepalive(const server_rec *s)
+{
+    uint32_t v = server_conf(s)->tail_keepalive;
+    return v != UINT32_MAX ? v : EW_TAIL_KEEPALIVE_DEFAULT;
+}
+
 const ew_dir_conf *ew_dir_config(const request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &errwatch_module);
@@ -107,6 +138,27 @@ static const char *set_recent(cmd_parms *cmd, void *dconf, const char *arg)
     return parse_count(cmd, arg, EW_RECENT_MIN, EW_RECENT_MAX, &conf->recent);
 }
 
+static const char *set_tail_max(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    ew_server_conf *conf = ap_get_module_config(cmd->server->module_config, &errwatch_module);
+    return parse_count(cmd, arg, 0, EW_TAIL_SLOTS, &conf->tail_max);
+}
+
+static const char *set_tail_max_time(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    ew_server_conf *conf = ap_get_module_config(cmd->server->module_config, &errwatch_module);
+    return parse_count(cmd, arg, 1, EW_TAIL_MAX_TIME_LIMIT, &conf->tail_max_time);
+}
+
+static const char *set_tail_keepalive(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    ew_server_conf *conf = ap_get_module_config(cmd->server->module_config, &errwatch_module);
+    return parse_count(cmd, arg, 1, EW_TAIL_KEEPALIVE_LIMIT, &conf->tail_keepalive);
+}
+
 static const char *set_enabled(cmd_parms *cmd, void *dconf, int flag)
 {
     (void)cmd;
@@ -141,5 +193,11 @@ const command_rec ew_directives[] = {
                  "On|Off: let the status handler answer non-loopback clients (default Off)"),
     AP_INIT_FLAG("ErrWatchQueryString", set_query_string, NULL, RSRC_CONF | ACCESS_CONF,
                  "On|Off: keep the query string in recorded URIs (default Off)"),
+    AP_INIT_TAKE1("ErrWatchTailMax", set_tail_max, NULL, RSRC_CONF,
+                  "Live tails (?tail) open at once, server-wide; 0 turns ?tail off (default 4)"),
+    AP_INIT_TAKE1("ErrWatchTailMaxTime", set_tail_max_time, NULL, RSRC_CONF,
+                  "Seconds a live tail may stay open (default 600)"),
+    AP_INIT_TAKE1("ErrWatchTailKeepAlive", set_tail_keepalive, NULL, RSRC_CONF,
+                  "Seconds between keep-alive lines of an idle live tail (default 15)"),
     {NULL},
 };

@@ -221,3 +221,46 @@ void ew_escape_line(ew_buf *b, const char *s)
     }
     ew_buf_puts(b, run);
 }
+
+/* Appends byte c as "\xHH". */
+static void ew_put_hex_escape(ew_buf *b, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[4] = {'\\', 'x', hex[c >> 4], hex[c & 0x0f]};
+    ew_buf_append(b, tmp, sizeof(tmp));
+}
+
+void ew_escape_tail_field(ew_buf *b, const char *s, int quoted)
+{
+    if (s == NULL || s[0] == '\0') {
+        ew_buf_puts(b, quoted ? "\"\"" : "-");
+        return;
+    }
+    if (quoted) {
+        ew_buf_putc(b, '"');
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;
+    while (*p != '\0') {
+        size_t n = ew_utf8_len(p);
+        int escape =
+            n == 0 || ew_is_control(*p) || *p == '\\' || *p == '"' || (!quoted && *p == ' ');
+        if (!escape) {
+            p += n;
+            continue;
+        }
+        ew_buf_append(b, (const char *)run, (size_t)(p - run));
+        if (quoted && (*p == '\\' || *p == '"')) {
+            ew_buf_putc(b, '\\');
+            ew_buf_putc(b, (char)*p);
+        } else {
+            ew_put_hex_escape(b, *p);
+        }
+        p++;
+        run = p;
+    }
+    ew_buf_append(b, (const char *)run, (size_t)(p - run));
+    if (quoted) {
+        ew_buf_putc(b, '"');
+    }
+}

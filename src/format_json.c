@@ -2,7 +2,7 @@
  * The ?json document. Compact, with a newline after each top-level member and
  * each array element so that it stays readable with curl alone:
  *
- *   {"since":"...","since_us":N,"now":"...","uptime_seconds":N,
+ *   {"since":"...","since_us":N,"now":"...","uptime_seconds":N,"latest_seq":N,
  *   "requests":{...},
  *   ...
  *   "status":{...},
@@ -15,7 +15,9 @@
  *   {...},
  *   {...}
  *   ],
- *   "recent":[]
+ *   "recent":[
+ *   {"seq":N,"time":"...",...}
+ *   ]
  *   }
  */
 #include "ew_escape.h"
@@ -74,7 +76,8 @@ static void ew_json_recent(ew_buf *b, const ew_snapshot *snap)
     ew_buf_puts(b, "\"recent\":[");
     for (uint32_t i = 0; i < snap->recent_len; i++) {
         const ew_failure *f = &snap->recent[i];
-        ew_buf_puts(b, i == 0 ? "\n{\"time\":" : ",\n{\"time\":");
+        ew_buf_printf(b, "%s{\"seq\":%llu,\"time\":", i == 0 ? "\n" : ",\n",
+                      (unsigned long long)f->seq);
         ew_json_time(b, f->time_us);
         ew_buf_printf(b, ",\"time_us\":%lld,\"status\":%u,\"method\":", (long long)f->time_us,
                       (unsigned)f->status);
@@ -104,7 +107,8 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     ew_json_time(b, snap->since_us);
     ew_buf_printf(b, ",\"since_us\":%lld,\"now\":", (long long)snap->since_us);
     ew_json_time(b, snap->taken_us);
-    ew_buf_printf(b, ",\"uptime_seconds\":%lld,\n", uptime_s);
+    ew_buf_printf(b, ",\"uptime_seconds\":%lld,\"latest_seq\":%llu,\n", uptime_s,
+                  (unsigned long long)snap->failures_recorded);
 
     ew_buf_puts(b, "\"requests\":{");
     ew_json_u(b, "total", snap->requests_total);

@@ -93,12 +93,16 @@ int ew_status_handler(request_rec *r)
     }
     ew_query query;
     if (ew_query_parse(r->args, &query) != 0) {
-        return send_text(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8", ew_query_valid_forms,
-                         strlen(ew_query_valid_forms));
+        const char *body =
+            apr_pstrcat(r->pool, "errwatch: ", query.error, "\n", ew_query_valid_forms, NULL);
+        return send_text(r, HTTP_BAD_REQUEST, "text/plain; charset=utf-8", body, strlen(body));
     }
     ew_query_kind kind = query.kind;
 
     ew_store *store = ew_shm_store();
+    if (kind == EW_QUERY_TAIL && store != NULL) {
+        return ew_tail_serve(r, &query);
+    }
     ew_snapshot snap;
     int rc = -1;
     if (store != NULL) {

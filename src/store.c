@@ -22,12 +22,16 @@
  *   |   failures recorded,                   |  |   aggregates + LRU links       |
  *   |   window buckets[192] (5 s each),      |  +--------------------------------+ index_off
  *   |   handler x status rows[64]            |  | uint32_t index[index_cap]      |
- *   +----------------------------------------+  |   slot + 1, 0 = empty; linear  |
+ *   | live tails (atomics, no lock):         |  |   slot + 1, 0 = empty; linear  |
+ *   |   futex wake word, waiters, slots[64]  |  |                                |
+ *   +----------------------------------------+  |                                |
  *                                               |   probing, backward-shift      |
  *                                               |   deletion; pow2 >= 2 x files  |
  *                                               +--------------------------------+ ring_off
  *                                               | ew_failure ring[recent_cap]    |
- *                                               |   slot = seq % recent_cap      |
+ *                                               |   slot = ring_seq % recent_cap;|
+ *                                               |   each entry keeps its own     |
+ *                                               |   failure seq (header count)   |
  *                                               +--------------------------------+
  *
  * Inside a part only offsets are stored, never pointers, so a part means the
@@ -47,7 +51,7 @@
 #include <time.h>
 
 #define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
-#define EW_STORE_VERSION 3u
+#define EW_STORE_VERSION 4u
 #define EW_ALIGN 64u
 #define EW_NONE (-1)
 
@@ -91,6 +95,9 @@ struct ew_header {
     uint32_t handlers_used;
     ew_handler_stat handlers[EW_HANDLER_SLOTS];
     uint64_t handler_other[EW_CODE_COUNT]; /* failures of pairs that did not fit */
+
+    /* Live tails: atomics only, never under the lock. */
+    alignas(EW_ALIGN) ew_tail_shared tail;
 };
 
 /* The tables part's own header, at its start; the rows follow. */
@@ -136,6 +143,8 @@ static uint32_t layout_hash(void)
         offsetof(struct ew_header, lock),
         offsetof(struct ew_header, buckets),
         offsetof(struct ew_header, handlers),
+        offsetof(struct ew_header, tail),
+        sizeof(ew_tail_shared),
         sizeof(pthread_mutex_t),
     };
     uint32_t h = 2166136261u;
@@ -668,7 +677,7 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
     st->t->busy_file = EW_NONE;
 }
 
-static void append_ring(ew_store *st, const ew_failure *f)
+static void append_ring(ew_store *st, const ew_failure *f, uint64_t failure_seq)
 {
     uint64_t seq = st->t->ring_seq;
     st->t->busy_ring = (int64_t)seq;
@@ -681,6 +690,7 @@ static void append_ring(ew_store *st, const ew_failure *f)
     dst->handler[EW_HANDLER_MAX - 1] = '\0';
     dst->file[EW_FILE_MAX - 1] = '\0';
     dst->message[EW_MESSAGE_MAX - 1] = '\0';
+    dst->seq = failure_seq;
     st->t->ring_seq = seq + 1;
     st->t->busy_ring = EW_NONE;
 }
@@ -744,12 +754,13 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     }
     st->t->dirty = 1;
     update_file_table(st, failure, file);
-    append_ring(st, failure);
+    append_ring(st, failure, st->h->failures_recorded + 1);
     st->t->dirty = 0;
     count_in_window(st, failure);
     count_by_handler(st, failure);
     st->h->failures_recorded++;
     store_unlock(st);
+    ew_tail_notify(&st->h->tail);
     return 0;
 }
 
@@ -920,6 +931,45 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     return 0;
 }
 
+int ew_store_failures_after(ew_store *st, uint64_t after, ew_failure *out, uint32_t max,
+                            uint32_t *n_out, uint64_t *latest_out)
+{
+    int rc = store_lock(st);
+    if (rc != 0) {
+        return rc;
+    }
+    /* The ring is in seq order from oldest to newest: walk back from the
+     * newest while the entries are newer than `after`, then copy forward. */
+    const ew_failure *ring = ring_slots(st);
+    uint64_t written = st->t->ring_seq;
+    uint32_t cap = st->t->recent_cap;
+    uint64_t held = written < cap ? written : cap;
+    uint64_t newer = 0;
+    for (uint64_t k = 1; k <= held; k++) {
+        const ew_failure *f = &ring[(written - k) % cap];
+        if (f->status == 0) {
+            break; /* a torn or never-written entry ends what the ring holds */
+        }
+        if (f->seq <= after) {
+            break;
+        }
+        newer = k;
+    }
+    uint32_t n = 0;
+    for (uint64_t k = newer; k > 0 && n < max; k--) {
+        out[n++] = ring[(written - k) % cap];
+    }
+    *n_out = n;
+    *latest_out = st->h->failures_recorded;
+    store_unlock(st);
+    return 0;
+}
+
+ew_tail_shared *ew_store_tail(ew_store *st)
+{
+    return &st->h->tail;
+}
+
 int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out)
 {
     return snapshot_within(st, pool, now_us, out, -1);
@@ -1008,7 +1058,7 @@ ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t 
     }
     for (uint32_t k = nring; k > 0; k--) {
         if (ring[k - 1].status != 0) {
-            append_ring(st, &ring[k - 1]);
+            append_ring(st, &ring[k - 1], ring[k - 1].seq);
         }
     }
     store_unlock(old);

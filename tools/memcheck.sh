@@ -19,8 +19,8 @@
 #      test-module 500, broken .htaccess, ErrorDocument 500, WordPress
 #      rewrite, 503, hostile file name, overlong URI and message, subrequest
 #      500, ErrWatch Off) twice, and every status answer (HTML, ?auto, ?json,
-#      ?metrics in both flavours, 400, 405, HEAD, /server-status and its
-#      ?auto), checking each answer's status code.
+#      ?metrics in both flavours, ?tail in both formats, 400, 405, HEAD,
+#      /server-status and its ?auto), checking each answer's status code.
 #   4. Stops the server with SIGTERM (httpd exits normally and runs its pool
 #      cleanups) and reads valgrind's XML report.
 #
@@ -160,6 +160,8 @@ Include "$ROOT/conf/errwatch.conf"
 # Small tables: the file table evicts and the recent ring wraps.
 ErrWatchFiles 4
 ErrWatchRecent 3
+ErrWatchTailMaxTime 2
+ErrWatchTailKeepAlive 1
 
 DocumentRoot "$DOCROOT"
 <Directory />
@@ -313,6 +315,15 @@ req 400 '/errwatch?json=1'
 req 405 -X POST -d x=1 '/errwatch?json'
 req 405 -X DELETE /errwatch
 req 200 -I '/errwatch?json'
+# Live tails: with -X the one process serves them, so each ends at
+# ErrWatchTailMaxTime (2 s) after replaying the ring (with a gap line) and a
+# keep-alive line.
+req 200 '/errwatch?tail&since=0'
+req 200 '/errwatch?tail&format=json&since=1'
+req 200 '/errwatch?tail&since=999999'
+req 200 -I '/errwatch?tail'
+req 400 '/errwatch?tail&format=xml'
+req 400 '/errwatch?since=1'
 req 200 /server-status
 req 200 '/server-status?auto'
 

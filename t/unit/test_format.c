@@ -432,6 +432,7 @@ static void fill_json_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_failure
     snap->files_len = 1;
     snap->files = file;
 
+    fail->seq = 3;
     fail->time_us = 1700000060250000LL;
     fail->duration_us = 1500;
     fail->pid = 4242;
@@ -459,7 +460,7 @@ START_TEST(json_small_snapshot)
     ck_assert_str_eq(
         b.data,
         "{\"since\":\"2023-11-14T22:13:20.000000Z\",\"since_us\":1700000000000000,"
-        "\"now\":\"2023-11-14T22:14:25.500000Z\",\"uptime_seconds\":65,\n"
+        "\"now\":\"2023-11-14T22:14:25.500000Z\",\"uptime_seconds\":65,\"latest_seq\":3,\n"
         "\"requests\":{\"total\":12,\"1xx\":1,\"2xx\":5,\"3xx\":2,\"4xx\":1,\"5xx\":3,"
         "\"other\":0},\n"
         "\"bytes_sent\":4096,\n"
@@ -478,7 +479,8 @@ START_TEST(json_small_snapshot)
         "\"last_seen\":\"2023-11-14T22:14:20.250000Z\",\"message\":" HOSTILE_MESSAGE_JSON "}\n"
         "],\n"
         "\"recent\":[\n"
-        "{\"time\":\"2023-11-14T22:14:20.250000Z\",\"time_us\":1700000060250000,\"status\":500,"
+        "{\"seq\":3,\"time\":\"2023-11-14T22:14:20.250000Z\",\"time_us\":1700000060250000,"
+        "\"status\":500,"
         "\"method\":\"GET\",\"uri\":\"/a\\\"b\\\\c</script>\",\"vhost\":\"example.test\","
         "\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
         "\"pid\":4242,\"duration_us\":1500,\"message\":" HOSTILE_MESSAGE_JSON "}\n"
@@ -496,7 +498,8 @@ START_TEST(json_empty_snapshot)
     ew_format_json(&b, &snap);
     ck_assert_str_eq(b.data,
                      "{\"since\":\"1970-01-01T00:00:00.000000Z\",\"since_us\":0,"
-                     "\"now\":\"1970-01-01T00:00:00.000000Z\",\"uptime_seconds\":0,\n"
+                     "\"now\":\"1970-01-01T00:00:00.000000Z\",\"uptime_seconds\":0,"
+                     "\"latest_seq\":0,\n"
                      "\"requests\":{\"total\":0,\"1xx\":0,\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":0,"
                      "\"other\":0},\n"
                      "\"bytes_sent\":0,\n"
@@ -535,6 +538,8 @@ START_TEST(json_status_order_and_lists)
     files[1].count = 9;
     snap.files = files;
     snap.files_len = 2;
+    recent[0].seq = 7;
+    recent[1].seq = 6;
     recent[0].time_us = -1;
     recent[0].pid = -7;
     recent[0].status = 503;
@@ -559,10 +564,12 @@ START_TEST(json_status_order_and_lists)
                        "],\n"));
     ck_assert_ptr_nonnull(
         strstr(b.data, "\n\"recent\":[\n"
-                       "{\"time\":\"1969-12-31T23:59:59.999999Z\",\"time_us\":-1,\"status\":503,"
+                       "{\"seq\":7,\"time\":\"1969-12-31T23:59:59.999999Z\",\"time_us\":-1,"
+                       "\"status\":503,"
                        "\"method\":\"\",\"uri\":\"\",\"vhost\":\"\",\"file\":\"\",\"handler\":\"\","
                        "\"pid\":-7,\"duration_us\":0,\"message\":\"\"},\n"
-                       "{\"time\":\"1970-01-01T00:00:00.000002Z\",\"time_us\":2,\"status\":500,"
+                       "{\"seq\":6,\"time\":\"1970-01-01T00:00:00.000002Z\",\"time_us\":2,"
+                       "\"status\":500,"
                        "\"method\":\"\",\"uri\":\"\",\"vhost\":\"\",\"file\":\"\",\"handler\":\"\","
                        "\"pid\":0,\"duration_us\":0,\"message\":\"\"}\n"
                        "]\n}\n"));

@@ -35,11 +35,89 @@ START_TEST(invalid_forms)
 }
 END_TEST
 
+static ew_query parsed(const char *args)
+{
+    ew_query q;
+    ck_assert_msg(ew_query_parse(args, &q) == 0, "'%s' refused: %s", args,
+                  q.error != NULL ? q.error : "");
+    ck_assert_int_eq(q.kind, EW_QUERY_TAIL);
+    ck_assert_ptr_null(q.error);
+    return q;
+}
+
+START_TEST(tail_forms)
+{
+    ew_query q = parsed("tail");
+    ck_assert_int_eq(q.tail_json, 0);
+    ck_assert_int_eq(q.since_given, 0);
+    q = parsed("tail=");
+    ck_assert_int_eq(q.since_given, 0);
+    q = parsed("tail&format=json");
+    ck_assert_int_eq(q.tail_json, 1);
+    q = parsed("format=json&tail");
+    ck_assert_int_eq(q.tail_json, 1);
+    q = parsed("tail&format=text");
+    ck_assert_int_eq(q.tail_json, 0);
+    q = parsed("since=42&tail");
+    ck_assert_int_eq(q.since_given, 1);
+    ck_assert_uint_eq(q.since, 42);
+    q = parsed("tail&since=0");
+    ck_assert_int_eq(q.since_given, 1);
+    ck_assert_uint_eq(q.since, 0);
+    q = parsed("since=9223372036854775807&format=json&tail=");
+    ck_assert_uint_eq(q.since, 9223372036854775807ULL);
+    ck_assert_int_eq(q.tail_json, 1);
+}
+END_TEST
+
+static void refused(const char *args, const char *why)
+{
+    ew_query q;
+    ck_assert_msg(ew_query_parse(args, &q) == -1, "'%s' accepted", args);
+    ck_assert_int_eq(q.kind, EW_QUERY_INVALID);
+    ck_assert_ptr_nonnull(q.error);
+    ck_assert_msg(strstr(q.error, why) != NULL, "'%s': error '%s' lacks '%s'", args, q.error, why);
+    ck_assert_ptr_null(strchr(q.error, '\n'));
+}
+
+START_TEST(tail_bad_forms)
+{
+    refused("format=json", "with ?tail only");
+    refused("since=3", "with ?tail only");
+    refused("since=3&format=text", "with ?tail only");
+    refused("tail&format=xml", "format must be text or json");
+    refused("tail&format=", "format must be text or json");
+    refused("tail&format=JSON", "format must be text or json");
+    refused("tail&since=", "since must be a seq");
+    refused("tail&since=-1", "since must be a seq");
+    refused("tail&since=+1", "since must be a seq");
+    refused("tail&since=1x", "since must be a seq");
+    refused("tail&since= 1", "since must be a seq");
+    refused("tail&since=9223372036854775808", "since must be a seq");
+    refused("tail&since=99999999999999999999", "since must be a seq");
+    refused("tail&since=1&since=2", "since is given twice");
+    refused("tail&format=json&format=text", "format is given twice");
+    refused("tail&tail", "tail is given twice");
+    refused("tail&", "empty parameter");
+    refused("&tail", "empty parameter");
+    refused("tail&&since=1", "empty parameter");
+    refused("tail&json", "unknown query");
+    refused("json&tail", "unknown query");
+    refused("tail=1", "unknown query");
+    refused("tails", "unknown query");
+    refused("tail&since", "unknown query");
+    refused("foo", "unknown query");
+}
+END_TEST
+
 START_TEST(valid_forms_message_names_every_query)
 {
     ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?auto"));
     ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?json"));
     ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?metrics"));
+    ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?tail"));
+    ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "&format=json"));
+    ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "&since=SEQ"));
     ck_assert_int_eq(ew_query_valid_forms[strlen(ew_query_valid_forms) - 1], '\n');
 }
 END_TEST
@@ -50,6 +128,8 @@ Suite *query_suite(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, valid_forms);
     tcase_add_test(tc, invalid_forms);
+    tcase_add_test(tc, tail_forms);
+    tcase_add_test(tc, tail_bad_forms);
     tcase_add_test(tc, valid_forms_message_names_every_query);
     suite_add_tcase(s, tc);
     return s;

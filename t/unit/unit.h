@@ -15,6 +15,7 @@ Suite *net_suite(void);
 Suite *attribution_suite(void);
 Suite *metrics_suite(void);
 Suite *query_suite(void);
+Suite *tail_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 

@@ -1,0 +1,62 @@
+/*
+ * The status URL skips per-directory processing, so that a front
+ * controller's .htaccess (WordPress: RewriteCond !-f, !-d, RewriteRule .
+ * /index.php) cannot swallow it. mod_proxy does the same for its requests.
+ *
+ * httpd's ap_process_request_internal() runs, in order: the location walk,
+ * translate_name, then map_to_storage with the per-dir config reset to the
+ * server's defaults (core's map_to_storage does the <Directory> walk, which
+ * reads .htaccess, and the <Files> walk), then the location walk again,
+ * which overrides whatever map_to_storage merged. So:
+ *   - translate_name (first) sees the <Location> config of the first walk
+ *     and notes whether it says `SetHandler errwatch`;
+ *   - map_to_storage (first) returns OK for such a request, so core's
+ *     directory walk, and with it every .htaccess, is skipped;
+ *   - the second location walk puts the <Location "/errwatch"> block back,
+ *     so SetHandler errwatch and Require local apply as before.
+ * Per-directory rewrites run in the fixups hook from .htaccess: skipped
+ * with the walk. Only <Location>-level SetHandler errwatch gets this: a
+ * <Directory> or <Files> one is not known before the walk.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_request.h"
+
+#include "ew_module.h"
+
+#define EW_NOTE_STATUS_URL "errwatch-status-url"
+
+static int note_status_url(request_rec *r)
+{
+    const core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    /* One pointer test for every request outside a SetHandler block. */
+    if (d->expr_handler == NULL) {
+        return DECLINED;
+    }
+    const char *err = NULL;
+    const char *handler = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (err == NULL && handler != NULL && strcmp(handler, EW_HANDLER_NAME) == 0) {
+        apr_table_setn(r->notes, EW_NOTE_STATUS_URL, "1");
+    }
+    return DECLINED;
+}
+
+static int skip_directory_walk(request_rec *r)
+{
+    if (apr_table_get(r->notes, EW_NOTE_STATUS_URL) == NULL) {
+        return DECLINED;
+    }
+    return OK;
+}
+
+void ew_status_map_register_hooks(void)
+{
+    /* Before mod_rewrite's server-level translate_name (also FIRST) and
+     * before core's map_to_storage (REALLY_LAST). */
+    static const char *const before_rewrite[] = {"mod_rewrite.c", NULL};
+    ap_hook_translate_name(note_status_url, NULL, before_rewrite, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(skip_directory_walk, NULL, NULL, APR_HOOK_FIRST);
+}
