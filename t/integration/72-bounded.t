@@ -127,7 +127,9 @@ is_deeply(ErrWatchLoad::shared_mappings($child0), $maps0->{child}, "child ${chil
 my $z_end = sizes();
 for my $f (sort keys %$z_end) {
     my $grow = $z_end->{$f} - $z_mid->{$f};
-    ok($z_end->{$f} <= $z_mid->{$f} * 1.05, "?$f stays bounded: $z_mid->{$f} -> $z_end->{$f} bytes (+$grow)");
+    # 5% for longer numbers; 512 bytes for ?auto's rate lines, which
+    # appear once a second of counting has passed.
+    ok($z_end->{$f} <= $z_mid->{$f} * 1.05 + 512, "?$f stays bounded: $z_mid->{$f} -> $z_end->{$f} bytes (+$grow)");
 }
 diag('sizes after 100,000 distinct files: ' . join(', ', map { "$_ $z_end->{$_} B" } sort keys %$z_end));
 cmp_ok($z_end->{html}, '<', 256 * 1024, 'HTML page under 256 KB (50 files, 50 failures)');
