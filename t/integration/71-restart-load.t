@@ -119,22 +119,45 @@ sub observed {
     return \%o;
 }
 
+# The counters in ?metrics (cheap to read, unlike a ?json with thousands
+# of ring entries, which JSON::PP takes seconds to decode).
+sub counters {
+    my ($s) = @_;
+    my $res = $s->metrics;
+    return $res->{status} == 200 ? ErrWatchLoad::metrics_reading($res->{content}) : undef;
+}
+
+# Polls ?metrics until $cond->($counters) holds (15 s at most), then
+# returns one ?json document.
+sub json_once {
+    my ($s, $cond) = @_;
+    poll_until(15, sub { my $c = counters($s); $c && $cond->($c) });
+    return $s->json;
+}
+
 # A ?json document once the store has stopped moving (after a load whose
-# clients lost answers, json_settled cannot know what to wait for).
+# clients lost answers, there is no count to wait for).
 sub json_quiet {
     my ($s) = @_;
-    my ($prev, $doc);
-    poll_until(
-        15,
+    my $prev;
+    return json_once(
+        $s,
         sub {
-            $doc = $s->json or return 0;
-            my $k = join ',', $doc->{requests}{'5xx'}, $doc->{store}{failures_recorded};
+            my $k = join ',', $_[0]{requests}{'5xx'}, $_[0]{store}{failures_recorded};
             my $same = defined $prev && $prev eq $k;
             $prev = $k;
             return $same;
         }
     );
-    return $doc;
+}
+
+# ?json once every 4xx and 5xx answer the clients got is counted and
+# recorded (json_settled, reading ?metrics while it waits).
+sub json_settled_cheaply {
+    my ($s) = @_;
+    my ($n4, $n5) = ($s->sent('4xx'), $s->sent('5xx'));
+    return json_once($s,
+        sub { $_[0]{requests}{'4xx'} >= $n4 && $_[0]{requests}{'5xx'} >= $n5 && $_[0]{store}{failures_recorded} >= $n5 });
 }
 
 # The bounds of a load whose clients lost answers (see the top).
@@ -204,7 +227,7 @@ sub restart_under_load {
 
     if ($kind eq 'graceful') {
         is($tally->{no_answer} // 0, 0, "$L: every ?metrics poll got an answer");
-        my $doc = $s->json_settled;
+        my $doc = json_settled_cheaply($s);
         $s->check_requests($doc, $L);
         my %want_status = map { $_ => $o->{answered}{$_} } grep { $_ >= 500 } keys %{ $o->{answered} };
         $want_status{500} += 3;    # the warm-up
@@ -231,7 +254,7 @@ sub restart_under_load {
         # After the restart, with nothing in flight: a new load is exact.
         my $base = json_quiet($s);
         my @again = ErrWatchLoad::run_ab($s, [grep { $_->{path} !~ /cgi/ } mix($s, ok => 1000, fail => 1000, s503 => 500)]);
-        my $now = $s->json_when(sub { $_[0]{requests}{'5xx'} >= $base->{requests}{'5xx'} + 1500
+        my $now = json_once($s, sub { $_[0]{requests}{'5xx'} >= $base->{requests}{'5xx'} + 1500
                                       && $_[0]{store}{failures_recorded} >= $base->{store}{failures_recorded} + 1500 });
         is($now->{requests}{'5xx'} - $base->{requests}{'5xx'}, 1500, "$L: after: requests.5xx grew by exactly 1500");
         is($now->{status}{500} - $base->{status}{500}, 1000, "$L: after: 500s grew by exactly 1000");
@@ -247,9 +270,9 @@ sub restart_under_load {
 
     # Recording goes on in the new generation.
     ok(poll_until(15, sub { !grep { ErrWatchTest::proc_alive($_) } @gen1 }), "$L: the first generation is gone");
-    my $pre = $s->json_settled;
+    my $pre = json_quiet($s);
     is($s->get("${MANY}3")->{status}, 500, "$L: many-3 answers 500");
-    my $post = $s->json_when(sub { $_[0]{store}{failures_recorded} > $pre->{store}{failures_recorded} });
+    my $post = json_once($s, sub { $_[0]{store}{failures_recorded} > $pre->{store}{failures_recorded} });
     is($post->{store}{failures_recorded}, $pre->{store}{failures_recorded} + 1, "$L: one more failure recorded");
     is(short($post->{recent}[0]{uri}), 'many-3', "$L: it is the newest ring entry");
     my %g1 = map { $_ => 1 } @gen1;
