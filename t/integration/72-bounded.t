@@ -43,6 +43,7 @@ sub fail_range {
         open STDIN,  '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', $codes or POSIX::_exit(126);
+        alarm 300;    # bounded time: SIGALRM survives exec and ends curl
         exec 'curl', '-s', '-o', '/dev/null', '-w', '%{stderr}%{http_code}\n', $url or POSIX::_exit(127);
     }
     waitpid($pid, 0);
