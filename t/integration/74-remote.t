@@ -64,7 +64,12 @@ for my $try (0 .. 50) {
     ($HOST_IP, $CLIENT_IP) = ("10.$b.$c." . ($d + 1), "10.$b.$c." . ($d + 2));
     last;
 }
-BAIL_OUT('no free /30 in 10.200.0.0/13') unless $HOST_IP;
+unless ($HOST_IP) {
+    fail('a free /30 for the veth pair (10.200.0.0 - 10.249.255.255)');
+    cleanup();
+    done_testing;
+    exit 1;
+}
 
 for my $cmd (
     ['ip', 'link', 'add', $HOST, 'type', 'veth', 'peer', 'name', $PEER],
