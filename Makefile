@@ -14,7 +14,7 @@ CC ?= cc
 
 # Packages the build, the demo and the tests need (Debian 12).
 DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
-	curl jq perl libjson-pp-perl prometheus python3-prometheus-client
+	curl jq perl libjson-pp-perl prometheus python3-prometheus-client apache2-utils iproute2
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \

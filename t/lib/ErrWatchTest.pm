@@ -289,7 +289,8 @@ sub copy_tree {
 # ---------------------------------------------------------------------------
 
 # Options:
-#   mpm        'prefork' (default) or 'event'
+#   mpm        'prefork' (default), 'worker' or 'event'
+#   mpm_conf   MPM sizing directives replacing the defaults (StartServers, ...)
 #   php        load mod_php (prefork only); default 1 for prefork
 #   status     load mod_status with ExtendedStatus On and /server-status
 #   errwatch   load mod_errwatch and conf/errwatch.conf (default 1)
@@ -299,7 +300,7 @@ sub copy_tree {
 sub new {
     my ($class, %opt) = @_;
     my $mpm = $opt{mpm} || 'prefork';
-    die "unknown mpm '$mpm'\n" unless $mpm eq 'prefork' || $mpm eq 'event';
+    die "unknown mpm '$mpm'\n" unless $mpm =~ /^(?:prefork|worker|event)$/;
     my $self = bless {
         mpm        => $mpm,
         php        => exists $opt{php} ? $opt{php} : ($mpm eq 'prefork' ? 1 : 0),
@@ -308,6 +309,7 @@ sub new {
         loglevel   => $opt{loglevel} || 'warn',
         extra_conf => defined $opt{extra_conf} ? $opt{extra_conf} : '',
         modules    => $opt{modules} || [],
+        mpm_conf   => $opt{mpm_conf},
         owner      => $$,
         sent       => {},
     }, $class;
@@ -378,8 +380,10 @@ MaxKeepAliveRequests 1000
 EOF
     $c .= "User www-data\nGroup www-data\n" if $> == 0;
 
-    if ($self->{mpm} eq 'prefork') {
-        $c .= load_module_line('mpm_prefork_module', 'mod_mpm_prefork.so');
+    $c .= load_module_line("mpm_$self->{mpm}_module", "mod_mpm_$self->{mpm}.so");
+    if (defined $self->{mpm_conf}) {
+        $c .= "$self->{mpm_conf}\n";
+    } elsif ($self->{mpm} eq 'prefork') {
         $c .= <<'EOF';
 StartServers 3
 MinSpareServers 2
@@ -389,7 +393,6 @@ MaxRequestWorkers 16
 MaxConnectionsPerChild 0
 EOF
     } else {
-        $c .= load_module_line('mpm_event_module', 'mod_mpm_event.so');
         $c .= <<'EOF';
 StartServers 2
 ServerLimit 4
