@@ -34,7 +34,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps run test unit unit-sanitize unit-valgrind memcheck integration bench-store install \
-	clean format check-format
+	clean format check-format fuzz fuzz-build
 
 all: $(MODULE)
 
@@ -107,6 +107,42 @@ test: deps
 	@$(MAKE) --no-print-directory unit-sanitize
 	@$(MAKE) --no-print-directory integration
 
+# ---- libFuzzer targets (t/fuzz/README.md) ----
+# One binary per target, each linked with the pure sources; every target
+# checks its format's invariants and aborts on a broken one. `make fuzz` runs
+# each for FUZZ_SECONDS from the committed seeds (t/fuzz/corpus/<target>);
+# new inputs go to build/fuzz/corpus/<target>, crashes to build/fuzz/artifacts.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS = escape time query attribution format_html format_json format_auto format_metrics
+FUZZ_CFLAGS = $(STD_FLAGS) $(WARN_FLAGS) -g -O1 -I include -I t/fuzz -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all $(shell pkg-config --cflags apr-1 2>/dev/null)
+FUZZ_SAN = address,undefined
+FUZZ_OBJS = $(patsubst %.c,build/fuzz/obj/%.o,$(PURE_SRC) t/fuzz/fuzz_support.c)
+# Longest input per target: the formatters read whole snapshots.
+FUZZ_MAX_LEN_escape = 4096
+FUZZ_MAX_LEN_time = 32
+FUZZ_MAX_LEN_query = 1024
+FUZZ_MAX_LEN_attribution = 8192
+FUZZ_MAX_LEN_format = 40000
+
+build/fuzz/obj/%.o: %.c $(HEADERS) t/fuzz/fuzz_support.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ \
+	    $(shell pkg-config --libs apr-1 2>/dev/null) -pthread
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-build: deps $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+# Stops at the first crash, leak, timeout or broken invariant.
+fuzz: fuzz-build
+	@$(foreach t,$(FUZZ_TARGETS),t/fuzz/run.sh $(t) $(FUZZ_SECONDS) \
+	    $(or $(FUZZ_MAX_LEN_$(t)),$(FUZZ_MAX_LEN_format)) &&) true
+
 # Store micro-benchmark (lock hold times); see bench/README.md.
 build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)
 	@mkdir -p build
@@ -124,10 +160,10 @@ install: all
 	@echo "now: a2enmod errwatch && apachectl configtest && systemctl reload apache2"
 
 format:
-	clang-format -i mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c
+	clang-format -i mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
 
 check-format:
-	clang-format --dry-run -Werror mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c
+	clang-format --dry-run -Werror mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
 
 clean:
 	rm -rf .libs build src/.libs t/tmp *.la *.lo *.slo *.o src/*.la src/*.lo src/*.slo src/*.o

@@ -66,8 +66,7 @@ static void ew_html_window_row(ew_buf *b, const char *what, const uint64_t count
 
 static void ew_html_summary(ew_buf *b, const ew_snapshot *snap)
 {
-    int64_t period_us = snap->taken_us - snap->since_us;
-    long long uptime_s = period_us > 0 ? (long long)(period_us / 1000000) : 0;
+    long long uptime_s = ew_elapsed_s(snap->since_us, snap->taken_us);
 
     ew_buf_puts(b, "<table class=\"summary\">\n<tr><th>Counting since</th><td>");
     ew_html_time(b, snap->since_us);
