@@ -2,7 +2,12 @@
 #
 #   make          build .libs/mod_errwatch.so with apxs
 #   make run      start a throwaway Apache with the module on 127.0.0.1:$(PORT)
-#   make test     unit tests (Check), then integration tests against real apache2
+#   make test     everything below that tests: unit tests (Check), under valgrind,
+#                 integration tests against real apache2, make sanitize, make lint,
+#                 make fuzz
+#   make sanitize unit + integration tests with the module under ASan + UBSan
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) each
+#   make lint     cppcheck and clang-tidy over src/, mod_errwatch.c, include/
 #   make install  install the module and conf/errwatch.{load,conf} for a2enmod
 #
 # `make run` and `make test` install missing Debian packages themselves.
@@ -13,7 +18,11 @@ CC ?= cc
 
 # Packages the build, the demo and the tests need (Debian 12).
 DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
-	curl jq perl libjson-pp-perl prometheus python3-prometheus-client
+	curl jq perl libjson-pp-perl prometheus python3-prometheus-client \
+	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy
+# clang + libclang-rt-14-dev: make fuzz and make sanitize (llvm: the
+# symbolizer for their stacks); valgrind: unit-valgrind, memcheck;
+# cppcheck, clang-tidy: make lint.
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
@@ -34,7 +43,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps run test unit unit-sanitize unit-valgrind memcheck integration bench-store install \
-	clean format check-format fuzz fuzz-build sanitize sanitize-module
+	clean format check-format fuzz fuzz-build sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -125,6 +134,25 @@ sanitize: deps $(SAN_MODULE) build/unit_tests_sanitized
 	@$(MAKE) --no-print-directory -C t/modules
 	$(SAN_ENV) prove t/integration/
 
+# ---- static analysis: cppcheck and clang-tidy (.clang-tidy) ----
+# Both must be silent; a finding that stays is suppressed where it occurs
+# (cppcheck-suppress / NOLINTNEXTLINE) with the reason next to it.
+LINT_FLAGS = $(STD_FLAGS) -DLINUX -D_REENTRANT -DEW_STORE_TESTING -I include \
+	-I$(shell $(APXS) -q INCLUDEDIR 2>/dev/null) $(shell pkg-config --cflags-only-I apr-1 2>/dev/null)
+
+lint: deps
+	cppcheck --enable=warning,style,performance,portability --std=c11 --inline-suppr \
+	    --error-exitcode=1 --quiet -I include -DEW_STORE_TESTING --suppress=missingIncludeSystem \
+	    src/ mod_errwatch.c include/
+	@mkdir -p build
+	@printf '%s\n' $(HTTPD_SRC) $(PURE_SRC) | xargs -P 2 -n 3 sh -c \
+	    'clang-tidy --quiet "$$@" -- $(LINT_FLAGS)' sh >build/clang-tidy.log 2>&1; rc=$$?; \
+	if [ $$rc -ne 0 ] || grep -qE '(warning|error):' build/clang-tidy.log; then \
+	    grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated' build/clang-tidy.log; \
+	    echo "clang-tidy: findings above (build/clang-tidy.log)"; exit 1; \
+	fi
+	@echo "lint: cppcheck and clang-tidy clean"
+
 # The unit tests under valgrind's memcheck. CK_FORK=no runs every test in
 # the one process valgrind watches, so that definite and indirect leaks are
 # counted as errors too (the tests that fork children of their own still do,
@@ -145,11 +173,15 @@ integration: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	prove -v t/integration/
 
+# make sanitize runs the sanitized unit tests (unit-sanitize) too.
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-sanitize
+	@$(MAKE) --no-print-directory unit-valgrind
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory -j2 fuzz
 
 # ---- libFuzzer targets (t/fuzz/README.md) ----
 # One binary per target, each linked with the pure sources; every target
@@ -182,10 +214,12 @@ build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_OBJS)
 
 fuzz-build: deps $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
 
-# Stops at the first crash, leak, timeout or broken invariant.
-fuzz: fuzz-build
-	@$(foreach t,$(FUZZ_TARGETS),t/fuzz/run.sh $(t) $(FUZZ_SECONDS) \
-	    $(or $(FUZZ_MAX_LEN_$(t)),$(FUZZ_MAX_LEN_format)) &&) true
+# Fails at the first crash, leak, timeout or broken invariant. The targets
+# are independent: `make -j2 fuzz` runs two at a time.
+fuzz: $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+fuzz-run-%: fuzz-build
+	@t/fuzz/run.sh $* $(FUZZ_SECONDS) $(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN_format))
 
 # Store micro-benchmark (lock hold times); see bench/README.md.
 build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)
