@@ -112,6 +112,15 @@ def main():
     for i, (fn, h, line) in enumerate(attr):
         write("attribution", "a-%d" % i, u8(255) + u8(63) + u8(1) + s(fn) + s(h) + s(line))
     write("attribution", "null-handler", u8(10) + u8(5) + u8(0) + s(b"proxy:http://h/a?b") + s(b"x"))
+    # net: selector byte (family, prefix forcing), then the address bytes.
+    for name, data in (("v4-loopback", [0, 127, 0, 0, 1] + [0] * 12),
+                       ("v4-other", [3, 10, 0, 0, 1] + [0] * 12),
+                       ("v6-loopback", [1] + [0] * 15 + [1]),
+                       ("v6-mapped-127", [0x31] + [0] * 10 + [0xFF, 0xFF, 127, 0, 0, 1]),
+                       ("v6-mapped-other", [0x31] + [0] * 10 + [0xFF, 0xFF, 10, 0, 0, 1]),
+                       ("v6-compat-127", [0x11] + [0] * 12 + [127, 0, 0, 1]),
+                       ("other-family", [2, 99] + [127] * 16)):
+        write("net", name, bytes(data))
     for target in ("format_html", "format_json"):
         # The HTML target reads one more byte first: with_files for the section.
         lead = b"\x01" if target == "format_html" else b""
