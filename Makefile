@@ -84,16 +84,18 @@ build/unit_tests: $(PURE_SRC) $(wildcard t/unit/*.c t/unit/*.h) $(HEADERS)
 unit: deps build/unit_tests
 	CK_DEFAULT_TIMEOUT=60 build/unit_tests
 
-# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer; any
-# report fails the run (Check's forked test processes report it as an error).
+# The same tests under AddressSanitizer, LeakSanitizer and
+# UndefinedBehaviorSanitizer (clang, as for the module); any report fails the
+# run (Check's forked test processes report it as an error).
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 build/unit_tests_sanitized: $(PURE_SRC) $(wildcard t/unit/*.c t/unit/*.h) $(HEADERS)
 	@mkdir -p build
-	$(CC) $(UNIT_CFLAGS) $(SANITIZE_FLAGS) -I t/unit -o $@ $(wildcard t/unit/*.c) $(PURE_SRC) \
+	$(SAN_CC) $(UNIT_CFLAGS) $(SANITIZE_FLAGS) -I t/unit -o $@ $(wildcard t/unit/*.c) $(PURE_SRC) \
 	    $(UNIT_LIBS)
 
 unit-sanitize: deps build/unit_tests_sanitized
-	CK_DEFAULT_TIMEOUT=120 ASAN_OPTIONS=detect_leaks=0 build/unit_tests_sanitized
+	CK_DEFAULT_TIMEOUT=120 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    build/unit_tests_sanitized
 
 # ---- make sanitize: the module and the unit tests under ASan + UBSan ----
 # The module is built with clang from a copy of the sources in
@@ -128,9 +130,8 @@ $(SAN_MODULE): $(PURE_SRC) $(HTTPD_SRC) $(HEADERS) errwatch.map
 sanitize-module: deps $(SAN_MODULE)
 
 # Unit tests, then the whole integration suite against the sanitized module.
-sanitize: deps $(SAN_MODULE) build/unit_tests_sanitized
-	CK_DEFAULT_TIMEOUT=120 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    build/unit_tests_sanitized
+sanitize: deps $(SAN_MODULE)
+	@$(MAKE) --no-print-directory unit-sanitize
 	@$(MAKE) --no-print-directory -C t/modules
 	$(SAN_ENV) prove t/integration/
 
