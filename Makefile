@@ -114,7 +114,7 @@ SAN_RUNTIME = $(shell $(SAN_CC) -print-file-name=libclang_rt.asan-x86_64.so 2>/d
 # clang flags httpd's {NULL} command_rec terminator as a missing initializer.
 SAN_COMPILE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-g -O1 -Wno-missing-field-initializers
-SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_odr_violation=0:allow_user_segv_handler=1 \
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/t/sanitize/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ERRWATCH_SANITIZE=1 ERRWATCH_SO=$(CURDIR)/$(SAN_MODULE) ERRWATCH_PRELOAD=$(SAN_RUNTIME)
@@ -132,6 +132,8 @@ sanitize-module: deps $(SAN_MODULE)
 # Unit tests, then the whole integration suite against the sanitized module.
 sanitize: deps $(SAN_MODULE)
 	@$(MAKE) --no-print-directory unit-sanitize
+	@nm -D $(SAN_MODULE) | grep -q ' U __asan_report_load' && nm -D $(SAN_MODULE) | grep -q ' U __ubsan_handle' \
+	    || { echo "$(SAN_MODULE) is not instrumented"; exit 1; }
 	@$(MAKE) --no-print-directory -C t/modules
 	$(SAN_ENV) prove t/integration/
 
