@@ -38,10 +38,9 @@ def s(b, field=None):
     return struct.pack(">H", len(b)) + b
 
 
-def snapshot(strings, rows, big=False):
+def snapshot(strings, rows, big=False, since=1700000000000000, taken=None):
     out = b""
-    since = 1700000000000000
-    out += u64(since) + u64(since + 3600 * 1000000)
+    out += u64(since) + u64(since + 3600 * 1000000 if taken is None else taken)
     out += u64(2**64 - 1 if big else 1000)
     for c in range(6):
         out += u64(10 * c)
@@ -127,11 +126,14 @@ def main():
         write(target, "empty", lead + snapshot(HOSTILE, 0))
         write(target, "hostile", lead + snapshot(HOSTILE, 10))
         write(target, "big", lead + snapshot(HOSTILE[::-1], 12, big=True))
+        # since_us and taken_us far apart: taken - since overflowed int64_t.
+        write(target, "far-times", lead + snapshot(HOSTILE, 1, since=-(2**63), taken=2**63 - 1))
     for target in ("format_auto", "format_metrics"):
         write(target, "hostile", server(HOSTILE) + snapshot(HOSTILE, 10))
         write(target, "plain", server([b"Apache/2.4.62 (Debian)", b"prefork"], False)
               + snapshot([b"/var/www/a.php", b"/var/www/a.php", b"proxy:fcgi"], 4))
         write(target, "big", server(HOSTILE[::-1]) + snapshot(HOSTILE[::-1], 12, big=True))
+        write(target, "far-times", server(HOSTILE) + snapshot(HOSTILE, 1, since=-(2**63), taken=2**63 - 1))
 
 
 if __name__ == "__main__":
