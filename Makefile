@@ -2,7 +2,12 @@
 #
 #   make          build .libs/mod_errwatch.so with apxs
 #   make run      start a throwaway Apache with the module on 127.0.0.1:$(PORT)
-#   make test     unit tests (Check), then integration tests against real apache2
+#   make test     everything below that tests: unit tests (Check), under valgrind,
+#                 integration tests against real apache2, make sanitize, make lint,
+#                 make fuzz
+#   make sanitize unit + integration tests with the module under ASan + UBSan
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) each
+#   make lint     cppcheck and clang-tidy over src/, mod_errwatch.c, include/
 #   make install  install the module and conf/errwatch.{load,conf} for a2enmod
 #   make php-check DOCROOT=/var/www/html   php -l and missing includes (tools/php-precheck)
 #
@@ -14,7 +19,12 @@ CC ?= cc
 
 # Packages the build, the demo and the tests need (Debian 12).
 DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
-	curl jq perl libjson-pp-perl prometheus python3-prometheus-client apache2-utils iproute2
+	curl jq perl libjson-pp-perl prometheus python3-prometheus-client apache2-utils iproute2 \
+	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy
+# apache2-utils (ab), iproute2: load and remote-client tests; clang +
+# libclang-rt-14-dev: make fuzz and make sanitize (llvm: the symbolizer for
+# their stacks); valgrind: unit-valgrind, memcheck; cppcheck, clang-tidy:
+# make lint.
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
@@ -35,8 +45,8 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 
 MODULE = .libs/mod_errwatch.so
 
-.PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench-store install \
-	clean format check-format
+.PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench-store \
+	install clean format check-format fuzz fuzz-build sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -86,20 +96,86 @@ build/unit_tests: $(PURE_SRC) $(wildcard t/unit/*.c t/unit/*.h) $(HEADERS)
 unit: deps build/unit_tests
 	CK_DEFAULT_TIMEOUT=60 build/unit_tests
 
-# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer; any
-# report fails the run (Check's forked test processes report it as an error).
+# The same tests under AddressSanitizer, LeakSanitizer and
+# UndefinedBehaviorSanitizer (clang, as for the module); any report fails the
+# run (Check's forked test processes report it as an error).
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 build/unit_tests_sanitized: $(PURE_SRC) $(wildcard t/unit/*.c t/unit/*.h) $(HEADERS)
 	@mkdir -p build
-	$(CC) $(UNIT_CFLAGS) $(SANITIZE_FLAGS) -I t/unit -o $@ $(wildcard t/unit/*.c) $(PURE_SRC) \
+	$(SAN_CC) $(UNIT_CFLAGS) $(SANITIZE_FLAGS) -I t/unit -o $@ $(wildcard t/unit/*.c) $(PURE_SRC) \
 	    $(UNIT_LIBS)
 
 unit-sanitize: deps build/unit_tests_sanitized
-	CK_DEFAULT_TIMEOUT=120 ASAN_OPTIONS=detect_leaks=0 build/unit_tests_sanitized
+	CK_DEFAULT_TIMEOUT=120 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    build/unit_tests_sanitized
 
-# The unit tests under valgrind's memcheck.
+# ---- make sanitize: the module and the unit tests under ASan + UBSan ----
+# The module is built with clang from a copy of the sources in
+# build/sanitize (libtool writes its objects next to the sources, so
+# building in place would clobber the normal .libs/mod_errwatch.so). apache2
+# itself is not instrumented: the harness starts it with the ASan runtime in
+# LD_PRELOAD (ERRWATCH_PRELOAD), which also carries UBSan's handlers, and
+# with an empty PHP_INI_SCAN_DIR, because the ASan runtime refuses
+# opcache's dlopen(RTLD_DEEPBIND). Every report fails the run: UBSan halts
+# on the first error, and the harness flags sanitizer lines in the error log
+# (t/lib/ErrWatchTest.pm, sanitizer_reports). See t/sanitize/README.md.
+SAN_CC ?= clang
+SAN_DIR = build/sanitize
+SAN_MODULE = $(SAN_DIR)/.libs/mod_errwatch.so
+SAN_RUNTIME = $(shell $(SAN_CC) -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
+# clang flags httpd's {NULL} command_rec terminator as a missing initializer.
+SAN_COMPILE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-g -O1 -Wno-missing-field-initializers
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/t/sanitize/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ERRWATCH_SANITIZE=1 ERRWATCH_SO=$(CURDIR)/$(SAN_MODULE) ERRWATCH_PRELOAD=$(SAN_RUNTIME)
+
+$(SAN_MODULE): $(PURE_SRC) $(HTTPD_SRC) $(HEADERS) errwatch.map
+	@rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
+	cp --parents $(HTTPD_SRC) $(PURE_SRC) $(SAN_DIR)/
+	cd $(SAN_DIR) && $(APXS) -S CC=$(SAN_CC) -c -o mod_errwatch.la -I $(CURDIR)/include \
+	    $(foreach f,$(STD_FLAGS) $(WARN_FLAGS) $(SAN_COMPILE_FLAGS),-Wc,$(f)) \
+	    -Wl,-Wl,--version-script=$(CURDIR)/errwatch.map \
+	    $(HTTPD_SRC) $(PURE_SRC) >build.log 2>&1 || { cat build.log; exit 1; }
+
+sanitize-module: deps $(SAN_MODULE)
+
+# Unit tests, then the whole integration suite against the sanitized module.
+sanitize: deps $(SAN_MODULE)
+	@$(MAKE) --no-print-directory unit-sanitize
+	@nm -D $(SAN_MODULE) | grep -q ' U __asan_report_load' && nm -D $(SAN_MODULE) | grep -q ' U __ubsan_handle' \
+	    || { echo "$(SAN_MODULE) is not instrumented"; exit 1; }
+	@$(MAKE) --no-print-directory -C t/modules
+	$(SAN_ENV) prove t/integration/
+
+# ---- static analysis: cppcheck and clang-tidy (.clang-tidy) ----
+# Both must be silent; a finding that stays is suppressed where it occurs
+# (cppcheck-suppress / NOLINTNEXTLINE) with the reason next to it.
+LINT_FLAGS = $(STD_FLAGS) -DLINUX -D_REENTRANT -DEW_STORE_TESTING -I include \
+	-I$(shell $(APXS) -q INCLUDEDIR 2>/dev/null) $(shell pkg-config --cflags-only-I apr-1 2>/dev/null)
+
+lint: deps
+	cppcheck --enable=warning,style,performance,portability --std=c11 --inline-suppr \
+	    --error-exitcode=1 --quiet -I include -DEW_STORE_TESTING --suppress=missingIncludeSystem \
+	    src/ mod_errwatch.c include/
+	@mkdir -p build
+	@printf '%s\n' $(HTTPD_SRC) $(PURE_SRC) | xargs -P 2 -n 3 sh -c \
+	    'clang-tidy --quiet "$$@" -- $(LINT_FLAGS)' sh >build/clang-tidy.log 2>&1; rc=$$?; \
+	if [ $$rc -ne 0 ] || grep -qE '(warning|error):' build/clang-tidy.log; then \
+	    grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated' build/clang-tidy.log; \
+	    echo "clang-tidy: findings above (build/clang-tidy.log)"; exit 1; \
+	fi
+	@echo "lint: cppcheck and clang-tidy clean"
+
+# The unit tests under valgrind's memcheck. CK_FORK=no runs every test in
+# the one process valgrind watches, so that definite and indirect leaks are
+# counted as errors too (the tests that fork children of their own still do,
+# and valgrind follows them).
 unit-valgrind: deps build/unit_tests
-	CK_DEFAULT_TIMEOUT=300 valgrind --error-exitcode=1 --leak-check=no --quiet build/unit_tests
+	CK_FORK=no CK_DEFAULT_TIMEOUT=300 valgrind --error-exitcode=1 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --quiet \
+	    build/unit_tests
 
 # The module inside a real apache2 -X under valgrind's memcheck: every failure
 # case and status format, then SIGTERM; fails on any error or leak in module
@@ -112,11 +188,54 @@ integration: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	prove -v t/integration/
 
+# make sanitize runs the sanitized unit tests (unit-sanitize) too.
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-sanitize
+	@$(MAKE) --no-print-directory unit-valgrind
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory -j2 fuzz
+
+# ---- libFuzzer targets (t/fuzz/README.md) ----
+# One binary per target, each linked with the pure sources; every target
+# checks its format's invariants and aborts on a broken one. `make fuzz` runs
+# each for FUZZ_SECONDS from the committed seeds (t/fuzz/corpus/<target>);
+# new inputs go to build/fuzz/corpus/<target>, crashes to build/fuzz/artifacts.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS = escape time query attribution net format_html format_json format_auto format_metrics
+FUZZ_CFLAGS = $(STD_FLAGS) $(WARN_FLAGS) -g -O1 -I include -I t/fuzz -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all $(shell pkg-config --cflags apr-1 2>/dev/null)
+FUZZ_SAN = address,undefined
+FUZZ_OBJS = $(patsubst %.c,build/fuzz/obj/%.o,$(PURE_SRC) t/fuzz/fuzz_support.c)
+# Longest input per target: the formatters read whole snapshots.
+FUZZ_MAX_LEN_escape = 4096
+FUZZ_MAX_LEN_time = 32
+FUZZ_MAX_LEN_query = 1024
+FUZZ_MAX_LEN_attribution = 8192
+FUZZ_MAX_LEN_net = 32
+FUZZ_MAX_LEN_format = 40000
+
+build/fuzz/obj/%.o: %.c $(HEADERS) t/fuzz/fuzz_support.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ \
+	    $(shell pkg-config --libs apr-1 2>/dev/null) -pthread
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-build: deps $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+# Fails at the first crash, leak, timeout or broken invariant. The targets
+# are independent: `make -j2 fuzz` runs two at a time.
+fuzz: $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+fuzz-run-%: fuzz-build
+	@t/fuzz/run.sh $* $(FUZZ_SECONDS) $(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN_format))
 
 # Store micro-benchmark (lock hold times); see bench/README.md.
 build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)
@@ -135,10 +254,10 @@ install: all
 	@echo "now: a2enmod errwatch && apachectl configtest && systemctl reload apache2"
 
 format:
-	clang-format -i mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c
+	clang-format -i mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
 
 check-format:
-	clang-format --dry-run -Werror mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c
+	clang-format --dry-run -Werror mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
 
 clean:
 	rm -rf .libs build src/.libs t/tmp *.la *.lo *.slo *.o src/*.la src/*.lo src/*.slo src/*.o

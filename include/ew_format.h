@@ -41,6 +41,10 @@ typedef struct ew_server_stats {
 #define EW_ISO_TIME_LEN 28
 void ew_format_iso_time(char out[EW_ISO_TIME_LEN], int64_t time_us);
 
+/* Whole seconds from from_us to to_us; 0 if to_us is not later. Defined for
+ * every pair (the difference of two int64_t values can overflow one). */
+long long ew_elapsed_s(int64_t from_us, int64_t to_us);
+
 /* mod_status ?auto format: mod_status 2.4's keys in its order, then
  * errwatch's own "Errors*" lines. */
 void ew_format_auto(ew_buf *b, const ew_server_stats *server, const ew_snapshot *snap);

@@ -76,6 +76,7 @@ void ew_buf_printf(ew_buf *b, const char *fmt, ...)
     size_t room = b->cap - b->len;
 
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is the line above */
     int n = vsnprintf(b->data + b->len, room, fmt, ap);
     va_end(ap);
     if (n < 0) {

@@ -257,6 +257,7 @@ static void record_failure(ew_store *store, request_rec *origin, int status)
     ew_copy_field(f.uri, sizeof(f.uri), path);
 
     const server_rec *s = origin->server;
+    /* NOLINTNEXTLINE(cert-err33-c): truncation to the field is wanted */
     snprintf(f.vhost, sizeof(f.vhost), "%s:%u", s->server_hostname ? s->server_hostname : "",
              (unsigned)(s->port != 0 ? s->port : origin->connection->local_addr->port));
     ew_normalize_target(culprit->filename,

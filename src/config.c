@@ -38,6 +38,7 @@ void *ew_merge_server_conf(apr_pool_t *p, void *base_conf, void *add_conf)
     return conf;
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): httpd's create_dir_config signature */
 void *ew_create_dir_conf(apr_pool_t *p, char *dir)
 {
     (void)dir;

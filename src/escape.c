@@ -117,6 +117,7 @@ static void ew_escape_utf8(ew_buf *b, const char *s, ew_ascii_rep_fn *ascii_rep,
     const unsigned char *run = p;
     while (*p != '\0') {
         const char *rep = NULL;
+        /* cppcheck-suppress variableScope ; rep may point into tmp below the branch */
         char tmp[8];
         size_t n = 1;
 
@@ -184,6 +185,7 @@ void ew_escape_json(ew_buf *b, const char *s)
     ew_buf_putc(b, '"');
 }
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): the ew_ascii_rep_fn signature */
 static const char *ew_prom_ascii_rep(unsigned char c, char tmp[8])
 {
     (void)tmp;

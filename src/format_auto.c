@@ -43,8 +43,7 @@ static void ew_auto_show_time(ew_buf *b, uint32_t tsecs)
 /* Whole seconds since counting started; 0 if the clock went backwards. */
 static long long ew_auto_period_s(const ew_snapshot *snap)
 {
-    int64_t d = snap->taken_us - snap->since_us;
-    return d > 0 ? (long long)(d / 1000000) : 0;
+    return ew_elapsed_s(snap->since_us, snap->taken_us);
 }
 
 void ew_format_auto(ew_buf *b, const ew_server_stats *server, const ew_snapshot *snap)
@@ -79,7 +78,7 @@ void ew_format_auto(ew_buf *b, const ew_server_stats *server, const ew_snapshot 
     ew_buf_printf(b, "Uptime: %u\n", (unsigned)s->uptime_s);
     /* errwatch's counters run from since_us, not from the last restart, so
      * the rates divide by that period. */
-    double period = (double)(snap->taken_us - snap->since_us) / 1e6;
+    double period = ((double)snap->taken_us - (double)snap->since_us) / 1e6;
     if (period >= 1.0) {
         ew_buf_printf(b, "ReqPerSec: %g\n", (double)total / period);
         ew_buf_printf(b, "BytesPerSec: %g\n", (double)(kbytes * 1024) / period);

@@ -26,6 +26,11 @@ static const char ew_html_head[] =
     "<body>\n"
     "<h1>mod_errwatch</h1>\n";
 
+static uint32_t ew_html_min(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
 static void ew_html_time(ew_buf *b, int64_t time_us)
 {
     char iso[EW_ISO_TIME_LEN];
@@ -66,8 +71,7 @@ static void ew_html_window_row(ew_buf *b, const char *what, const uint64_t count
 
 static void ew_html_summary(ew_buf *b, const ew_snapshot *snap)
 {
-    int64_t period_us = snap->taken_us - snap->since_us;
-    long long uptime_s = period_us > 0 ? (long long)(period_us / 1000000) : 0;
+    long long uptime_s = ew_elapsed_s(snap->since_us, snap->taken_us);
 
     ew_buf_puts(b, "<table class=\"summary\">\n<tr><th>Counting since</th><td>");
     ew_html_time(b, snap->since_us);
@@ -184,7 +188,7 @@ static void ew_html_files(ew_buf *b, const ew_snapshot *snap)
         ew_buf_puts(b, "<p>No failures recorded.</p>\n");
         return;
     }
-    uint32_t n = snap->files_len < EW_HTML_TOP_FILES ? snap->files_len : EW_HTML_TOP_FILES;
+    uint32_t n = ew_html_min(snap->files_len, EW_HTML_TOP_FILES);
     if (n < snap->files_len) {
         ew_buf_printf(b, "<p>Showing %u of %u files.</p>\n", (unsigned)n,
                       (unsigned)snap->files_len);
@@ -199,7 +203,7 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
         ew_buf_puts(b, "<p>No failures recorded.</p>\n");
         return;
     }
-    uint32_t n = snap->recent_len < EW_HTML_RECENT ? snap->recent_len : EW_HTML_RECENT;
+    uint32_t n = ew_html_min(snap->recent_len, EW_HTML_RECENT);
     if (n < snap->recent_len) {
         ew_buf_printf(b, "<p>Showing the latest %u of %u.</p>\n", (unsigned)n,
                       (unsigned)snap->recent_len);
@@ -250,7 +254,7 @@ void ew_format_html_section(ew_buf *b, const ew_snapshot *snap, int with_files)
                        "(see ErrWatchAllowRemote).</p>\n");
         return;
     }
-    uint32_t n = snap->files_len < EW_HTML_SECTION_FILES ? snap->files_len : EW_HTML_SECTION_FILES;
+    uint32_t n = ew_html_min(snap->files_len, EW_HTML_SECTION_FILES);
     if (n == 0) {
         ew_buf_puts(b, "<p>No failures recorded.</p>\n");
         return;

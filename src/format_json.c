@@ -100,8 +100,7 @@ static void ew_json_recent(ew_buf *b, const ew_snapshot *snap)
 
 void ew_format_json(ew_buf *b, const ew_snapshot *snap)
 {
-    int64_t period_us = snap->taken_us - snap->since_us;
-    long long uptime_s = period_us > 0 ? (long long)(period_us / 1000000) : 0;
+    long long uptime_s = ew_elapsed_s(snap->since_us, snap->taken_us);
 
     ew_buf_puts(b, "{\"since\":");
     ew_json_time(b, snap->since_us);

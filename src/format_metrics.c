@@ -245,11 +245,10 @@ static void ew_prom_errwatch(ew_buf *b, const ew_snapshot *snap, int om)
                    "Times the store lock was taken over from a process that died holding it.");
     ew_prom_u(b, "errwatch_lock_recoveries_total", NULL, NULL, snap->lock_recoveries);
 
-    int64_t period_us = snap->taken_us - snap->since_us;
     ew_prom_family(b, om, "errwatch_uptime_seconds", "gauge",
                    "Seconds since errwatch started counting; survives restarts.");
     ew_prom_i(b, "errwatch_uptime_seconds", NULL, NULL,
-              period_us > 0 ? (long long)(period_us / 1000000) : 0);
+              ew_elapsed_s(snap->since_us, snap->taken_us));
 }
 
 static void ew_prom_apache(ew_buf *b, const ew_server_stats *s, const ew_snapshot *snap, int om)

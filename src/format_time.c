@@ -49,3 +49,12 @@ void ew_format_iso_time(char out[EW_ISO_TIME_LEN], int64_t time_us)
     ew_put_digits(out + 17, (unsigned)tm.tm_sec, 2);
     ew_put_digits(out + 20, (unsigned)usec, 6);
 }
+
+long long ew_elapsed_s(int64_t from_us, int64_t to_us)
+{
+    if (to_us <= from_us) {
+        return 0;
+    }
+    /* Exact in unsigned arithmetic, and at most 2^64 / 10^6 seconds. */
+    return (long long)(((uint64_t)to_us - (uint64_t)from_us) / 1000000u);
+}

@@ -63,8 +63,8 @@ static int make_segment(server_rec *s, size_t len, ew_segment *out)
                      (unsigned long)(len + EW_SEGMENT_ALIGN));
         return 0;
     }
-    uintptr_t base = (uintptr_t)apr_shm_baseaddr_get(out->shm);
-    out->base = (void *)((base + EW_SEGMENT_ALIGN - 1) & ~(uintptr_t)(EW_SEGMENT_ALIGN - 1));
+    char *base = apr_shm_baseaddr_get(out->shm);
+    out->base = base + (EW_SEGMENT_ALIGN - (uintptr_t)base % EW_SEGMENT_ALIGN) % EW_SEGMENT_ALIGN;
     out->len = len;
     return 1;
 }

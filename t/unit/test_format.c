@@ -36,6 +36,19 @@ START_TEST(iso_time_values)
 }
 END_TEST
 
+/* Found by fuzz_format_html: taken_us - since_us overflowed for far-apart
+ * times (undefined behaviour, caught by UBSan). */
+START_TEST(elapsed_any_pair)
+{
+    ck_assert_int_eq(ew_elapsed_s(0, 1999999), 1);
+    ck_assert_int_eq(ew_elapsed_s(5, 5), 0);
+    ck_assert_int_eq(ew_elapsed_s(10, -10), 0);
+    ck_assert_int_eq(ew_elapsed_s(INT64_MIN, INT64_MAX), 18446744073709LL);
+    ck_assert_int_eq(ew_elapsed_s(INT64_MAX, INT64_MIN), 0);
+    ck_assert_int_eq(ew_elapsed_s(-1000000, 1000000), 2);
+}
+END_TEST
+
 /* ---- ?auto ---- */
 
 static void fill_stats(ew_server_stats *s)
@@ -759,6 +772,7 @@ Suite *format_suite(void)
 
     TCase *tc = tcase_create("iso_time");
     tcase_add_test(tc, iso_time_values);
+    tcase_add_test(tc, elapsed_any_pair);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("auto");
