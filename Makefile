@@ -2,7 +2,9 @@
 #
 #   make          build .libs/mod_errwatch.so with apxs
 #   make run      start a throwaway Apache with the module on 127.0.0.1:$(PORT)
-#   make test     unit tests (Check), then integration tests against real apache2
+#   make test     unit tests (Check), then integration tests against real apache2,
+#                 then a smoke run of the benchmark harness
+#   make bench    the benchmarks (~9 min): bench/out/bench-last.md; see BENCHMARKS.md
 #   make install  install the module and conf/errwatch.{load,conf} for a2enmod
 #
 # `make run` and `make test` install missing Debian packages themselves.
@@ -13,7 +15,8 @@ CC ?= cc
 
 # Packages the build, the demo and the tests need (Debian 12).
 DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
-	curl jq perl libjson-pp-perl prometheus python3-prometheus-client
+	curl jq perl libjson-pp-perl prometheus python3-prometheus-client \
+	wrk valgrind apache2-utils iproute2
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
@@ -33,7 +36,8 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 
 MODULE = .libs/mod_errwatch.so
 
-.PHONY: all deps run test unit unit-sanitize unit-valgrind memcheck integration bench-store install \
+.PHONY: all deps run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
+	bench-store install \
 	clean format check-format
 
 all: $(MODULE)
@@ -106,6 +110,17 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-sanitize
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory bench-smoke
+
+# Benchmarks (BENCHMARKS.md has the figures and the method). bench-smoke runs
+# each part for a few seconds to check that the harness works, not timings.
+bench: deps all
+	@$(MAKE) --no-print-directory -C t/modules
+	bench/run.sh
+
+bench-smoke: deps all
+	@$(MAKE) --no-print-directory -C t/modules
+	SMOKE=1 bench/run.sh
 
 # Store micro-benchmark (lock hold times); see bench/README.md.
 build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)
