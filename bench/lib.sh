@@ -154,7 +154,7 @@ free_port() {
 }
 
 # base_conf DIR PORT MPMCONF: the common part of every configuration.
-# MPMCONF: "multi" (event, 2 processes x 16 threads) or "single" (for -X).
+# MPMCONF: "multi" (event, 2 processes x 32 threads) or "single" (for -X).
 base_conf() {
     local dir=$1 port=$2 mpm=$3
     cat <<EOF
@@ -188,8 +188,8 @@ StartServers 2
 ServerLimit 2
 MinSpareThreads 1
 MaxSpareThreads 64
-ThreadsPerChild 16
-MaxRequestWorkers 32
+ThreadsPerChild 32
+MaxRequestWorkers 64
 EOF
     fi
     if [ "$(id -u)" -eq 0 ]; then

@@ -4,7 +4,7 @@
 #
 #   bench/memory.sh
 #
-# Three servers (event MPM, 2 processes x 16 threads, the test module and its
+# Three servers (event MPM, 2 processes x 32 threads, the test module and its
 # failing /fail handler loaded in each): no mod_errwatch; mod_errwatch at the
 # defaults (1024 files, 256 recent); mod_errwatch at LARGE_FILES/LARGE_RECENT.
 # Each gets REQUESTS requests for the 1 KB file and FAILS failing requests
@@ -102,7 +102,7 @@ report() {
     echo "# mod_errwatch memory"
     echo
     machine_lines
-    echo "- event MPM, 2 processes x 16 threads; each server got $REQUESTS requests for /1k.html and $FAILS failures with distinct names"
+    echo "- event MPM, 2 processes x 32 threads; each server got $REQUESTS requests for /1k.html and $FAILS failures with distinct names"
     echo
     echo "| server | shared memory mapped by the parent (KiB) | added by mod_errwatch (KiB) | child Rss (KiB, mean) | child Pss (KiB, mean) |"
     echo "|---|---:|---:|---:|---:|"

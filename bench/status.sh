@@ -14,7 +14,7 @@
 #   bench/status.sh                  K=10 PAGES=50 ROUNDS=3 DURATION=5
 #
 # Environment: K, PAGES, ROUNDS, DURATION, FILL (1100), FILES (store size,
-# 1024), RECENT (256), PARTS ("callgrind latency scrape"), FORMATS ("json
+# 1024), RECENT (256), STATUS_PARTS ("callgrind latency scrape"), FORMATS ("json
 # metrics html"), plus bench/lib.sh's.
 BENCH_NAME=status
 # shellcheck source=bench/lib.sh
@@ -27,7 +27,7 @@ DURATION=${DURATION:-5}
 FILES=${FILES:-1024}
 RECENT=${RECENT:-256}
 FILL=${FILL:-$((FILES + 76))}
-PARTS=${PARTS:-callgrind latency scrape}
+STATUS_PARTS=${STATUS_PARTS:-callgrind latency scrape}
 for v in K PAGES ROUNDS DURATION FILES RECENT FILL; do positive_int "$v" "${!v}"; done
 
 need_commands valgrind:valgrind wrk:wrk curl:curl
@@ -82,7 +82,7 @@ mkdir -p "$OUT"
 declare -A ir_per size_of lat_med lat_p99
 
 # ---- 1. instructions per page ---------------------------------------------------
-if [[ " $PARTS " == *" callgrind "* ]]; then
+if [[ " $STATUS_PARTS " == *" callgrind "* ]]; then
     for fmt in $formats; do
         declare -A ir=()
         for count in "$K" $((3 * K)); do
@@ -111,7 +111,7 @@ if [[ " $PARTS " == *" callgrind "* ]]; then
 fi
 
 # ---- 2 and 3: a normal server ----------------------------------------------------
-if [[ " $PARTS " == *" latency "* || " $PARTS " == *" scrape "* ]]; then
+if [[ " $STATUS_PARTS " == *" latency "* || " $STATUS_PARTS " == *" scrape "* ]]; then
     d=$tmp/live
     mkdir "$d"
     p=$(free_port)
@@ -121,7 +121,7 @@ if [[ " $PARTS " == *" latency "* || " $PARTS " == *" scrape "* ]]; then
     fill "$p"
 fi
 
-if [[ " $PARTS " == *" latency "* ]]; then
+if [[ " $STATUS_PARTS " == *" latency "* ]]; then
     for fmt in $formats; do
         pages_conf "$p" "$(query_of "$fmt")" "$PAGES" >"$tmp/lat.curl"
         curl -s -K "$tmp/lat.curl" -w '%{http_code} %{time_total} %{size_download}\n' \
@@ -145,7 +145,7 @@ wrk_ms() {
     }'
 }
 
-if [[ " $PARTS " == *" scrape "* ]]; then
+if [[ " $STATUS_PARTS " == *" scrape "* ]]; then
     : >"$tmp/scrape.curl"
     awk -v p="$p" 'BEGIN { for (i = 0; i < 20000; i++) {
         printf "url = \"http://127.0.0.1:%s/errwatch?json\"\noutput = \"/dev/null\"\n", p
@@ -198,7 +198,7 @@ report() {
     machine_lines
     echo "- store: ErrWatchFiles $FILES, ErrWatchRecent $RECENT, filled by $FILL failures with ~230-byte URIs"
     echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-    if [[ " $PARTS " == *" callgrind "* || " $PARTS " == *" latency "* ]]; then
+    if [[ " $STATUS_PARTS " == *" callgrind "* || " $STATUS_PARTS " == *" latency "* ]]; then
         echo
         echo "| page | bytes | instructions per page (callgrind, K=$K) | latency median (ms) | latency p99 (ms) |"
         echo "|---|---:|---:|---:|---:|"
@@ -209,7 +209,7 @@ report() {
         echo "Latency: $PAGES fetches per page over one keep-alive connection, curl's time_total, on the"
         echo "multi-process server."
     fi
-    if [[ " $PARTS " == *" scrape "* ]]; then
+    if [[ " $STATUS_PARTS " == *" scrape "* ]]; then
         echo
         echo "Normal traffic (wrk -t1 -c4 -d${DURATION}s --latency GET /1k.html), $ROUNDS rounds each, median (min .. max):"
         echo

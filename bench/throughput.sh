@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throughput with and without mod_errwatch, measured with wrk against normal
-# multi-process servers (event MPM, 2 processes x 16 threads), interleaved A/B.
+# multi-process servers (event MPM, 2 processes x 32 threads), interleaved A/B.
 #
 #   bench/throughput.sh                 ROUNDS=5, DURATION=5 (seconds per wrk run)
 #   ROUNDS=7 DURATION=10 bench/throughput.sh
@@ -85,9 +85,13 @@ run_wrk() {
         *-500) [ -n "$errs" ] || die "$a: wrk saw no 500 responses (see $f)" ;;
         *)
             [ -z "$errs" ] || die "$a: $errs non-2xx responses (see $f)"
-            ! grep -q 'Socket errors' "$f" || die "$a: socket errors (see $f)"
             ;;
     esac
+    # Timeouts on an overloaded machine are reported, not fatal.
+    if grep -q 'Socket errors' "$f"; then
+        echo "$a round $r: $(grep 'Socket errors' "$f" | sed 's/^ *//')" >>"$tmp/socket-errors"
+        note "$a: $(grep 'Socket errors' "$f" | sed 's/^ *//')"
+    fi
     echo "$rps"
 }
 
@@ -137,9 +141,12 @@ report() {
     echo "# mod_errwatch throughput: wrk, module absent vs loaded"
     echo
     machine_lines
-    echo "- event MPM, 2 processes x 16 threads; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS interleaved rounds"
+    echo "- event MPM, 2 processes x 32 threads; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS interleaved rounds"
     echo "- load average before: $load_before; after: $load_after (1, 5, 15 min)"
     echo "- the loaded-500 server counted $c5 5xx"
+    if [ -s "$tmp/socket-errors" ]; then
+        echo "- wrk reported socket errors: $(paste -sd ';' "$tmp/socket-errors")"
+    fi
     echo
     echo "| workload | absent req/s, median (min .. max) | loaded req/s | ratio loaded/absent, median (min .. max) |"
     echo "|---|---:|---:|---:|"
