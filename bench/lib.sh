@@ -114,7 +114,10 @@ build_module() {
 # module_label: how the report names the module that was measured.
 module_label() {
     local head
-    head=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')
+    if ! head=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null); then
+        echo "$module (not in a git checkout)"
+        return
+    fi
     if [ "$BUILD" = tree ]; then
         echo "work tree .libs/mod_errwatch.so (HEAD $head$(git -C "$repo" diff --quiet HEAD -- src include mod_errwatch.c 2>/dev/null || echo ', with uncommitted changes'))"
     else

@@ -8,8 +8,9 @@
 #      PAGES fetches each over one keep-alive connection, median and p99
 #      of curl's time_total;
 #   3. p50/p99 latency of normal traffic (wrk --latency, GET /1k.html) with
-#      and without a client that fetches the status pages back to back
-#      (json, metrics, html in turn), interleaved for ROUNDS rounds each.
+#      nothing else running, while a client fetches the three pages once a
+#      second, and while one fetches them back to back (json, metrics, html
+#      in turn), interleaved for ROUNDS rounds each.
 #
 #   bench/status.sh                  K=10 PAGES=50 ROUNDS=3 DURATION=5
 #
@@ -152,9 +153,10 @@ if [[ " $STATUS_PARTS " == *" scrape "* ]]; then
         printf "url = \"http://127.0.0.1:%s/errwatch?metrics\"\noutput = \"/dev/null\"\n", p
         printf "url = \"http://127.0.0.1:%s/errwatch\"\noutput = \"/dev/null\"\n", p
     } }' >"$tmp/scrape.curl"
+    head -n 6 "$tmp/scrape.curl" >"$tmp/scrape-once.curl"
     wrk -t1 -c4 -d1s "http://127.0.0.1:$p/1k.html" >/dev/null 2>&1 # warm-up
     for r in $(seq 1 "$ROUNDS"); do
-        for mode in quiet scraped; do
+        for mode in quiet scraped paced; do
             f=$tmp/wrk-$mode-$r.txt
             scraper=
             if [ "$mode" = scraped ]; then
@@ -163,15 +165,29 @@ if [[ " $STATUS_PARTS " == *" scrape "* ]]; then
                 scraper=$!
                 bench_pids+=("$scraper")
                 sleep 0.2 # the scraper is connected and fetching
+            elif [ "$mode" = paced ]; then
+                # A monitoring system's pace, made heavy: the three pages
+                # every second (sleep sets the pace; nothing waits on it).
+                (for _ in $(seq 1 $((DURATION + 30))); do
+                    curl -s -K "$tmp/scrape-once.curl" --max-time 30 -w '%{stderr}%{http_code}\n'
+                    sleep 1
+                done) 2>"$tmp/paced-$r.codes" &
+                scraper=$!
+                bench_pids+=("$scraper")
             fi
             wrk -t1 -c4 -d "${DURATION}s" --latency "http://127.0.0.1:$p/1k.html" >"$f" 2>&1 ||
                 die "wrk failed (see $f)"
             if [ -n "$scraper" ]; then
                 kill -TERM "$scraper" 2>/dev/null || true
                 wait "$scraper" 2>/dev/null || true
-                n=$(grep -c '^200$' "$tmp/scrape-$r.codes" || true)
-                [ "$n" -gt 0 ] || die "the scraper got no page"
-                echo "$n" >>"$tmp/scrape-pages"
+                if [ "$mode" = scraped ]; then
+                    n=$(grep -c '^200$' "$tmp/scrape-$r.codes" || true)
+                    [ "$n" -gt 0 ] || die "the scraper got no page"
+                    echo "$n" >>"$tmp/scrape-pages"
+                else
+                    n=$(grep -c '^200$' "$tmp/paced-$r.codes" || true)
+                    [ "$n" -gt 0 ] || die "the paced scraper got no page"
+                fi
             fi
             ! grep -q -e 'Non-2xx' -e 'Socket errors' "$f" || die "wrk saw errors (see $f)"
             for q in 50 99; do
@@ -179,7 +195,7 @@ if [[ " $STATUS_PARTS " == *" scrape "* ]]; then
             done
             awk '$1 == "Requests/sec:" { print $2 }' "$f" >>"$tmp/$mode-rps"
         done
-        note "round $r: quiet p99 $(tail -n 1 "$tmp/quiet-p99") ms, scraped p99 $(tail -n 1 "$tmp/scraped-p99") ms"
+        note "round $r: p99 quiet $(tail -n 1 "$tmp/quiet-p99") ms, scraped $(tail -n 1 "$tmp/scraped-p99") ms, paced $(tail -n 1 "$tmp/paced-p99") ms"
     done
 fi
 
@@ -216,6 +232,7 @@ report() {
         echo "| while | p50 (ms) | p99 (ms) | req/s |"
         echo "|---|---:|---:|---:|"
         echo "| nothing else runs | $(cell "$tmp/quiet-p50") | $(cell "$tmp/quiet-p99") | $(cell "$tmp/quiet-rps") |"
+        echo "| a client fetches the three pages once a second | $(cell "$tmp/paced-p50") | $(cell "$tmp/paced-p99") | $(cell "$tmp/paced-rps") |"
         echo "| a client fetches status pages back to back | $(cell "$tmp/scraped-p50") | $(cell "$tmp/scraped-p99") | $(cell "$tmp/scraped-rps") |"
         echo
         echo "Status pages the scraper got per round: $(tr '\n' ' ' <"$tmp/scrape-pages")"

@@ -20,7 +20,9 @@
 # Each round's ratio is loaded / absent of that round; the report gives the
 # median ratio and its spread (min .. max) over the rounds, and the load
 # average seen. Wall-clock figures on a shared machine are noisy: read the
-# spread before the median.
+# spread before the median. The report also gives the server's CPU time per
+# request (user + system of its children, from /proc, over each wrk run):
+# other jobs on the machine move it much less than they move requests/s.
 #
 # Environment: ROUNDS (15), DURATION (2), CONNECTIONS (16), THREADS (2),
 # WARMUP (1: one 1-second wrk run per arm first), plus
@@ -71,11 +73,31 @@ url_of() {
     esac
 }
 
-# run_wrk ARM ROUND: requests per second of one wrk run.
+# cpu_ticks DIR: user + system clock ticks of the server's children so far.
+cpu_ticks() {
+    local parent k t=0 rest
+    parent=$(cat "$1/httpd.pid")
+    for k in $(ps -o pid= --ppid "$parent"); do
+        # Fields 14 and 15 of /proc/PID/stat, after the ")" that ends the name.
+        rest=$(sed 's/^.*) //' "/proc/$k/stat" 2>/dev/null) || continue
+        set -- $rest
+        t=$((t + ${12} + ${13}))
+    done
+    echo "$t"
+}
+
+# run_wrk ARM ROUND: requests per second of one wrk run; appends the CPU
+# microseconds per request to $tmp/cpu-ARM.
 run_wrk() {
-    local a=$1 r=$2 f=$tmp/wrk-$1-$2.txt
+    local a=$1 r=$2 f=$tmp/wrk-$1-$2.txt t0 t1
+    t0=$(cpu_ticks "${dir[$a]}")
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" "$(url_of "$a")" >"$f" 2>&1 ||
         die "wrk failed for $a (see $f)"
+    t1=$(cpu_ticks "${dir[$a]}")
+    local n
+    n=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$f")
+    [ -n "$n" ] && [ "$n" -gt 0 ] || die "no request count in $f"
+    awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.2f\n", d * 1e6 / hz / n }' >>"$tmp/cpu-$a"
     local rps errs
     rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$f")
     [ -n "$rps" ] || die "no Requests/sec in $f"
@@ -152,6 +174,18 @@ report() {
     echo "|---|---:|---:|---:|"
     echo "| GET /1k.html → 200 | $(median_rps absent) | $(median_rps loaded) | $(ratio_cell "$tmp/ratio-200") |"
     echo "| GET /fail → 500 (test handler) | $(median_rps absent-500) | $(median_rps loaded-500) | $(ratio_cell "$tmp/ratio-500") |"
+    echo
+    echo "Server CPU time per request (children's user + system time over each wrk run / requests), µs, median (min .. max):"
+    echo
+    echo "| workload | absent | loaded | ratio of medians loaded/absent |"
+    echo "|---|---:|---:|---:|"
+    local w a b
+    for w in 200 500; do
+        if [ "$w" = 200 ]; then a=absent b=loaded; else a=absent-500 b=loaded-500; fi
+        read -r ma _ _ _ < <(stats "$tmp/cpu-$a")
+        read -r mb _ _ _ < <(stats "$tmp/cpu-$b")
+        echo "| $([ "$w" = 200 ] && echo 'GET /1k.html → 200' || echo 'GET /fail → 500') | $(stats "$tmp/cpu-$a" | awk '{ printf "%s (%s .. %s)", $1, $2, $3 }') | $(stats "$tmp/cpu-$b" | awk '{ printf "%s (%s .. %s)", $1, $2, $3 }') | $(awk -v x="$mb" -v y="$ma" 'BEGIN { printf "%.3f", x / y }') |"
+    done
     echo
     echo "\"absent\" has conf/errwatch.conf's <Location> without the module, so only the module differs."
 }
