@@ -4,10 +4,11 @@
 #   make run      start a throwaway Apache with the module on 127.0.0.1:$(PORT)
 #   make test     everything below that tests: unit tests (Check), under valgrind,
 #                 integration tests against real apache2, make sanitize, make lint,
-#                 make fuzz
+#                 make fuzz, then a smoke run of the benchmark harness
 #   make sanitize unit + integration tests with the module under ASan + UBSan
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) each
 #   make lint     cppcheck and clang-tidy over src/, mod_errwatch.c, include/
+#   make bench    the benchmarks (~9 min): bench/out/bench-last.md; see BENCHMARKS.md
 #   make install  install the module and conf/errwatch.{load,conf} for a2enmod
 #   make php-check DOCROOT=/var/www/html   php -l and missing includes (tools/php-precheck)
 #
@@ -20,11 +21,11 @@ CC ?= cc
 # Packages the build, the demo and the tests need (Debian 12).
 DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
 	curl jq perl libjson-pp-perl prometheus python3-prometheus-client apache2-utils iproute2 \
-	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy
+	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy wrk
 # apache2-utils (ab), iproute2: load and remote-client tests; clang +
 # libclang-rt-14-dev: make fuzz and make sanitize (llvm: the symbolizer for
-# their stacks); valgrind: unit-valgrind, memcheck; cppcheck, clang-tidy:
-# make lint.
+# their stacks); valgrind: unit-valgrind, memcheck, bench; cppcheck,
+# clang-tidy: make lint; wrk: bench.
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
@@ -45,8 +46,8 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 
 MODULE = .libs/mod_errwatch.so
 
-.PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench-store \
-	install clean format check-format fuzz fuzz-build sanitize sanitize-module lint
+.PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
+	bench-store install clean format check-format fuzz fuzz-build sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -197,6 +198,7 @@ test: deps
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory -j2 fuzz
+	@$(MAKE) --no-print-directory bench-smoke
 
 # ---- libFuzzer targets (t/fuzz/README.md) ----
 # One binary per target, each linked with the pure sources; every target
@@ -236,6 +238,16 @@ fuzz: $(addprefix fuzz-run-,$(FUZZ_TARGETS))
 
 fuzz-run-%: fuzz-build
 	@t/fuzz/run.sh $* $(FUZZ_SECONDS) $(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN_format))
+
+# Benchmarks (BENCHMARKS.md has the figures and the method). bench-smoke runs
+# each part for a few seconds to check that the harness works, not timings.
+bench: deps all
+	@$(MAKE) --no-print-directory -C t/modules
+	bench/run.sh
+
+bench-smoke: deps all
+	@$(MAKE) --no-print-directory -C t/modules
+	SMOKE=1 bench/run.sh
 
 # Store micro-benchmark (lock hold times); see bench/README.md.
 build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)

@@ -6,10 +6,12 @@
 #   bench/hotpath.sh              N=2000 (default)
 #   N=5000 bench/hotpath.sh
 #   KEEP=1 bench/hotpath.sh       keep configs, logs and callgrind.out files
-#   BUILD=head bench/hotpath.sh   measure the committed HEAD, built in a private
-#                                 directory (the work tree and its .libs are
-#                                 not touched); default: the work tree's
-#                                 .libs/mod_errwatch.so, built with make if absent
+#   BUILD=head bench/hotpath.sh   measure the committed HEAD (or BUILD=<any git
+#                                 revision>), built in a private directory (the
+#                                 work tree and its .libs are not touched);
+#                                 default: the work tree's .libs/mod_errwatch.so,
+#                                 built with make if absent
+#   CONFIGS="bare errwatch" bench/hotpath.sh   only these configurations
 #
 # For each configuration, `apache2 -X` (event MPM, one process) runs under
 # `valgrind --tool=callgrind` as an unprivileged user, serves N and then, in a
@@ -28,32 +30,46 @@
 #                   (whose location walk every request pays)    GET /1k.html -> 200
 #   bare-location bare + <Location "/errwatch"> Require local:
 #                   what that section costs without the module  GET /1k.html -> 200
-#   status        + mod_status, ExtendedStatus On (reference)    GET /1k.html -> 200
-#   bare-500      + mod_authn_core/mod_authz_user and a
-#                   <Location /fail> with "AuthType Basic" but
-#                   no auth_basic module: httpd logs AH01796 at
-#                   error level and answers 500 through
-#                   ap_send_error_response (no handler runs,
-#                   no handler output)                           GET /fail -> 500
-#   errwatch-500  the same with mod_errwatch: the error path
-#                   (insert_error_filter, error_log hook copies
-#                   the message, log_transaction records the
-#                   failure under the store lock)                GET /fail -> 500
+#   status        + mod_status, ExtendedStatus On (reference),
+#                   without a <Location> for it                 GET /1k.html -> 200
+#   status-location  status + <Location "/server-status">
+#                   SetHandler server-status, Require local      GET /1k.html -> 200
+#   bare-500      + the test module (t/modules) and <Location "/fail">
+#                   SetHandler errwatch-test-500: the handler logs
+#                   an error and returns 500, which httpd sends
+#                   through ap_send_error_response; plus the
+#                   bare-location section, so that the pair below
+#                   differs by the module only                  GET /fail -> 500
+#   errwatch-500  the same with mod_errwatch + conf/errwatch.conf:
+#                   the error path (insert_filter, error_log hook
+#                   copies the message, log_transaction records
+#                   the failure under the store lock)            GET /fail -> 500
+#   bare-502, errwatch-502  the same pair with the test module's
+#                   errwatch-test-status handler answering 502 (it
+#                   logs an error too): httpd keeps the connection
+#                   open after a 502, so these runs use one
+#                   keep-alive connection like the 200 rows and
+#                   repeat to a few instructions; the module's work
+#                   is the same as for a 500             GET /fail502?502 -> 502
 # A 500 makes httpd close the connection (ap_status_drops_connection), so the
 # 500 runs open one connection per request; compare them with bare-500, not
-# with bare.
+# with bare. Their event-MPM connection handling moves by several hundred
+# instructions from run to run: the 502 pair is the precise figure.
 #
 # Each configuration is measured REPEAT times (N, then 3N, each in a fresh
 # server); the table shows the median and the spread (max - min). The 200 rows
 # repeat to a few instructions; the 500 rows, one connection per request,
 # move by a few hundred, with the wall-clock-driven work of the event MPM.
 #
-# Environment: N (2000), REPEAT (3), KEEP (0), BUILD (tree|head), EXTRA_CONF
+# Environment: N (2000), REPEAT (3), KEEP (0), BUILD (tree|head|<rev>), CONFIGS, EXTRA_CONF
 # (a file Included by every configuration, e.g. your own <Location>s), PORT (random free port), BENCH_USER
 # (www-data when run as root), APACHE2 (/usr/sbin/apache2), OUT (bench/out).
 set -euo pipefail
 
 N=${N:-2000}
+# What the test handler logs for each failing request.
+fail_line='errwatch-test: deliberate (failure in handler|status 502)'
+
 KEEP=${KEEP:-0}
 REPEAT=${REPEAT:-3}
 BUILD=${BUILD:-tree}
@@ -70,10 +86,6 @@ die() {
     exit 1
 }
 
-case $BUILD in
-    tree | head) ;;
-    *) die "BUILD must be tree or head, not '$BUILD'" ;;
-esac
 case $REPEAT in
     '' | *[!0-9]* | 0) die "REPEAT must be a positive integer, not '$REPEAT'" ;;
 esac
@@ -106,7 +118,10 @@ if [ "$BUILD" = tree ] && [ ! -f "$module" ]; then
     echo "hotpath: $module not found; building it" >&2
     make -C "$repo" all
 fi
-for m in mpm_event authz_core authz_host mime status authn_core authz_user; do
+if [ "$BUILD" = tree ] && [ ! -f "$repo/t/modules/.libs/mod_errwatch_test.so" ]; then
+    make -C "$repo/t/modules" >&2
+fi
+for m in mpm_event authz_core authz_host mime status; do
     [ -f "$MODDIR/mod_$m.so" ] || die "$MODDIR/mod_$m.so not found"
 done
 
@@ -126,7 +141,7 @@ pick_port() {
     fi
     local p
     for _ in $(seq 1 100); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+        p=$((10000 + (RANDOM * 32768 + RANDOM) % 22000)) # below the ephemeral range
         if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then
             echo "$p"
             return
@@ -160,12 +175,14 @@ trap 'cleanup; exit 143' TERM HUP
 
 # The module and the errwatch.conf it ships with.
 src=$repo
-if [ "$BUILD" = head ]; then
+if [ "$BUILD" != tree ]; then
+    rev=$BUILD
+    [ "$rev" != head ] || rev=HEAD
     src=$tmp/build
     mkdir "$src"
-    git -C "$repo" archive HEAD | tar -x -C "$src"
-    echo "hotpath: building HEAD ($(git -C "$repo" rev-parse --short HEAD)) in $src" >&2
-    make -C "$src" all >"$tmp/build.log" 2>&1 || {
+    git -C "$repo" archive "$rev" | tar -x -C "$src" || die "cannot export revision $rev"
+    echo "hotpath: building $rev ($(git -C "$repo" rev-parse --short "$rev")) in $src" >&2
+    { make -C "$src" all && make -C "$src/t/modules"; } >"$tmp/build.log" 2>&1 || {
         cat "$tmp/build.log" >&2
         die "building HEAD failed"
     }
@@ -173,6 +190,8 @@ if [ "$BUILD" = head ]; then
     module=$src/.libs/mod_errwatch.so
 fi
 errwatch_conf=$src/conf/errwatch.conf
+test_module=$src/t/modules/.libs/mod_errwatch_test.so
+[ -f "$test_module" ] || die "$test_module not found"
 [ -f "$module" ] || die "$module not found"
 [ -f "$errwatch_conf" ] || die "$errwatch_conf not found"
 extra_name=
@@ -228,28 +247,37 @@ EOF
         bare-location)
             printf '<Location "/errwatch">\n    Require local\n</Location>\n'
             ;;
-        errwatch | errwatch-500)
+        errwatch | errwatch-500 | errwatch-502)
             echo "LoadModule errwatch_module $module"
             echo "Include $errwatch_conf"
             ;;
         errwatch-noconf)
             echo "LoadModule errwatch_module $module"
             ;;
-        status)
+        status | status-location)
             echo "LoadModule status_module $MODDIR/mod_status.so"
             echo "ExtendedStatus On"
             ;;
+        bare-500 | bare-502)
+            printf '<Location "/errwatch">\n    Require local\n</Location>\n'
+            ;;
     esac
     case $name in
-        *-500)
+        status-location)
+            printf '<Location "/server-status">\n    SetHandler server-status\n    Require local\n</Location>\n'
+            ;;
+    esac
+    case $name in
+        *-500 | *-502)
             cat <<EOF
-LoadModule authn_core_module $MODDIR/mod_authn_core.so
-LoadModule authz_user_module $MODDIR/mod_authz_user.so
-# No mod_auth_basic: every request here is a 500 with an AH01796 error line.
+LoadModule errwatch_test_module $test_module
+# The test handler logs "errwatch-test: deliberate failure in handler" and returns 500.
 <Location "/fail">
-    AuthType Basic
-    AuthName bench
-    Require valid-user
+    SetHandler errwatch-test-500
+</Location>
+# This one answers the status in the query string, logging it first.
+<Location "/fail502">
+    SetHandler errwatch-test-status
 </Location>
 EOF
             ;;
@@ -259,6 +287,7 @@ EOF
 url_of() {
     case $1 in
         *-500) echo "http://127.0.0.1:$port/fail" ;;
+        *-502) echo "http://127.0.0.1:$port/fail502?502" ;;
         *) echo "http://127.0.0.1:$port/1k.html" ;;
     esac
 }
@@ -320,6 +349,10 @@ run_one() {
     fi
     case $name in
         *-500) [ "$non2xx" = "$count" ] || die "$name: expected $count 500s, ab saw $non2xx non-2xx" ;;
+        *-502)
+            [ "$non2xx" = "$count" ] || die "$name: expected $count 502s, ab saw $non2xx non-2xx"
+            [ "$keepalive" = "$count" ] || die "$name: only $keepalive of $count requests were keep-alive"
+            ;;
         *)
             [ "$non2xx" = 0 ] || die "$name: $non2xx non-2xx responses"
             [ "$keepalive" = "$count" ] || die "$name: only $keepalive of $count requests were keep-alive"
@@ -332,7 +365,7 @@ run_one() {
     # while the ring is not yet full, so the 500 runs read the counters-only
     # ?auto page instead.
     case $name in
-        errwatch-500)
+        errwatch-500 | errwatch-502)
             curl -s --max-time 170 -o "$dir/errwatch.auto" "http://127.0.0.1:$port/errwatch?auto" ||
                 die "$name: /errwatch?auto failed"
             local c5
@@ -379,16 +412,16 @@ run_one() {
         grep -E 'Process terminating|Segmentation|exit signal' "$dir/valgrind.log" "$dir/error.log" >&2
         die "$name: server crashed"
     fi
-    # Anything in error.log besides the expected AH01796 lines is reported.
-    if grep -v -e 'AH01796' -e 'AH00098' "$dir/error.log" | grep -q .; then
+    # Anything in error.log besides the expected test-handler lines is reported.
+    if grep -Ev -e "$fail_line" -e 'AH00098' "$dir/error.log" | grep -q .; then
         echo "hotpath: $name: unexpected lines in error.log:" >&2
-        grep -v -e 'AH01796' -e 'AH00098' "$dir/error.log" | head -n 5 >&2
+        grep -Ev -e "$fail_line" -e 'AH00098' "$dir/error.log" | head -n 5 >&2
     fi
     case $name in
-        *-500)
+        *-500 | *-502)
             local logged
-            logged=$(grep -c AH01796 "$dir/error.log" || true)
-            [ "$logged" = "$count" ] || die "$name: $logged AH01796 lines, expected $count"
+            logged=$(grep -Ec "$fail_line" "$dir/error.log" || true)
+            [ "$logged" = "$count" ] || die "$name: $logged '$fail_line' lines, expected $count"
             ;;
     esac
 
@@ -477,7 +510,13 @@ per_function() {
 
 # ---- the runs -----------------------------------------------------------------------
 
-configs="bare errwatch errwatch-noconf bare-location status bare-500 errwatch-500"
+configs=${CONFIGS:-bare bare-location errwatch-noconf errwatch status status-location bare-500 errwatch-500 bare-502 errwatch-502}
+for name in $configs; do
+    case $name in
+        bare | bare-location | errwatch-noconf | errwatch | status | status-location | bare-500 | errwatch-500 | bare-502 | errwatch-502) ;;
+        *) die "unknown configuration '$name' in CONFIGS" ;;
+    esac
+done
 # Per configuration: the repetition with the median per-request figure (its
 # Ir(N), Ir(3N), figure and run directories are reported) and the spread.
 declare -A ir1 ir3 per best spread
@@ -513,8 +552,8 @@ report() {
     echo "- $(valgrind --version)"
     local head newer
     head=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')
-    if [ "$BUILD" = head ]; then
-        echo "- module: commit $head, built by this script (BUILD=head)"
+    if [ "$BUILD" != tree ]; then
+        echo "- module: revision $BUILD ($(git -C "$repo" rev-parse --short "${BUILD/#head/HEAD}")), built by this script"
     else
         newer=$(find "$repo/mod_errwatch.c" "$repo/src" "$repo/include" -newer "$module" \
             \( -name '*.c' -o -name '*.h' \) 2>/dev/null | wc -l)
@@ -530,8 +569,10 @@ report() {
     for name in $configs; do
         case $name in
             *-500) base=bare-500 req="GET /fail → 500" ;;
+            *-502) base=bare-502 req="GET /fail502?502 → 502" ;;
             *) base=bare req="GET /1k.html → 200" ;;
         esac
+        [ -n "${per[$base]:-}" ] || base=$name
         awk -v n="$name" -v r="$req" -v a="${ir1[$name]}" -v b="${ir3[$name]}" \
             -v p="${per[$name]}" -v q="${per[$base]}" -v base="$base" -v sp="${spread[$name]}" 'BEGIN {
                 d = p - q
@@ -541,9 +582,32 @@ report() {
             }'
     done
     echo
-    echo "Baseline: bare for the 200 rows, bare-500 for the 500 rows."
+    echo "Baseline: bare for the 200 rows, bare-500 and bare-502 for the 5xx rows."
+    echo
+    echo "Each module's own cost: the same server with and without the module, both with or both"
+    echo "without the module's status-URL <Location> (whose location walk every request pays,"
+    echo "module or not):"
+    echo
+    echo "| cost | with | without | instructions/request | % of bare |"
+    echo "|---|---|---|---:|---:|"
+    local pair with without what
+    for pair in "errwatch,bare-location,mod_errwatch (shipped conf; its Location in both)" \
+        "errwatch-noconf,bare,mod_errwatch (no Location in either)" \
+        "status-location,bare-location,mod_status ExtendedStatus On (a Location in both)" \
+        "status,bare,mod_status ExtendedStatus On (no Location in either)" \
+        "bare-location,bare,one <Location> section, no module" \
+        "errwatch-500,bare-500,mod_errwatch recording one 500 (test handler; new connection each)" \
+        "errwatch-502,bare-502,mod_errwatch recording one 502 (test handler; keep-alive)"; do
+        IFS=, read -r with without what <<<"$pair"
+        [ -n "${per[$with]:-}" ] && [ -n "${per[$without]:-}" ] && [ -n "${per[bare]:-}" ] || continue
+        awk -v w="${per[$with]}" -v o="${per[$without]}" -v b="${per[bare]}" -v what="$what" \
+            -v wn="$with" -v on="$without" 'BEGIN {
+                printf "| %s | %s | %s | %+.1f | %+.2f%% |\n", what, wn, on, w - o, 100 * (w - o) / b
+            }'
+    done
     local nm
-    for nm in errwatch errwatch-500; do
+    for nm in errwatch errwatch-noconf errwatch-502; do
+        [ -n "${per[$nm]:-}" ] || continue
         echo
         echo "### $nm: module entry points, per request"
         echo

@@ -83,6 +83,11 @@ const char *ew_message_focus(const char *line)
     if (line == NULL) {
         return "";
     }
+    /* Only worth it when something would otherwise be cut: a line that
+     * fits is kept whole, without searching it. */
+    if (strnlen(line, EW_MESSAGE_MAX) < EW_MESSAGE_MAX) {
+        return line;
+    }
     const char *best = NULL;
     for (size_t i = 0; i < sizeof(severe) / sizeof(severe[0]); i++) {
         for (const char *p = strstr(line, severe[i]); p != NULL; p = strstr(p + 1, severe[i])) {
@@ -99,6 +104,5 @@ const char *ew_message_focus(const char *line)
     if ((size_t)(best - line) >= seg && strncmp(best - seg, segment, seg) == 0) {
         best -= seg;
     }
-    /* Only worth it when something would otherwise be cut. */
-    return strlen(line) < EW_MESSAGE_MAX ? line : best;
+    return best;
 }

@@ -12,10 +12,11 @@
  *
  * Per-request state hangs off each request_rec of the internal-redirect
  * chain; the chain's first request ("origin") carries the once-per-response
- * flags. The non-error path takes no lock: one small allocation, a few
- * pointer reads and three relaxed atomic adds (bench/README.md measures it).
+ * flags. The non-error path takes no lock and does no string work: one small
+ * allocation, the filter, a few pointer reads and three relaxed atomic adds;
+ * the clock is read once (for the duration counter), and again at response
+ * start only for a 5xx. BENCHMARKS.md measures it.
  */
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,40 +40,48 @@ APLOG_USE_MODULE(errwatch);
 
 typedef struct ew_req_state {
     const char *handler;      /* the handler this request was dispatched with */
-    int filter_added;         /* our filter is in this request's chain */
+    apr_time_t started_after; /* origin only: from arrival to response start (5xx only) */
     int message_level;        /* APLOG level of message, or -1 if none */
-    int response_started;     /* origin only: the filter saw the response start */
     int response_status;      /* origin only: final status when it started */
-    int disabled;             /* origin only: ErrWatch Off applied (set with response_started) */
-    apr_time_t started_after; /* origin only: from arrival to response start */
-    char message[EW_MESSAGE_MAX];
+    char filter_added;        /* our filter is in this request's chain */
+    char response_started;    /* origin only: the filter saw the response start */
+    char disabled;            /* origin only: ErrWatch Off applied (set with response_started) */
+    char message[EW_MESSAGE_MAX]; /* valid when message_level >= 0 */
 } ew_req_state;
 
 static ap_filter_rec_t *filter_handle;
 
-static ew_req_state *state_peek(const request_rec *r)
+static inline ew_req_state *state_peek(const request_rec *r)
 {
     return ap_get_module_config(r->request_config, &errwatch_module);
 }
 
-/* One bounded allocation per request. create_request makes it for every
- * request and internal redirect; the other hooks only fall back to it. */
-static ew_req_state *state_get(const request_rec *r)
+/* Not inlined (here and below, for the functions every request calls out
+ * of a hook): a caller with a large frame pays its prologue on every call. */
+#define EW_NOINLINE __attribute__((noinline))
+
+/* One bounded allocation per request. message is not cleared: it is read
+ * only once message_level says it holds a line. */
+static EW_NOINLINE ew_req_state *state_new(const request_rec *r)
+{
+    ew_req_state *st = apr_palloc(r->pool, sizeof(*st));
+    st->handler = NULL;
+    st->started_after = 0;
+    st->message_level = -1;
+    st->response_status = 0;
+    st->filter_added = 0;
+    st->response_started = 0;
+    st->disabled = 0;
+    ap_set_module_config(r->request_config, &errwatch_module, st);
+    return st;
+}
+
+/* create_request makes the state for every request and internal redirect;
+ * the other hooks only fall back to making it. */
+static inline ew_req_state *state_get(const request_rec *r)
 {
     ew_req_state *st = state_peek(r);
-    if (st == NULL) {
-        st = apr_palloc(r->pool, sizeof(*st));
-        st->handler = NULL;
-        st->filter_added = 0;
-        st->message_level = -1;
-        st->response_started = 0;
-        st->response_status = 0;
-        st->disabled = 0;
-        st->started_after = 0;
-        st->message[0] = '\0';
-        ap_set_module_config(r->request_config, &errwatch_module, st);
-    }
-    return st;
+    return st != NULL ? st : state_new(r);
 }
 
 static request_rec *chain_origin(request_rec *r)
@@ -137,7 +146,7 @@ static apr_time_t elapsed_since(const request_rec *origin)
 static int create_state(request_rec *r)
 {
     if (r->main == NULL && ew_shm_store() != NULL) {
-        state_get(r);
+        state_new(r);
     }
     return DECLINED;
 }
@@ -170,27 +179,44 @@ static void add_filter(request_rec *r)
     }
 }
 
-/* Sees the first brigade of the response, when the status is final. An
- * internal redirect leaves two instances in the chain; the origin's flag
- * makes the second one a no-op. */
-static apr_status_t errwatch_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+/* The response starts: its status is final. */
+static EW_NOINLINE void response_starts(request_rec *r)
 {
-    request_rec *r = f->r;
     request_rec *origin = chain_origin(r);
     ew_req_state *os = state_get(origin);
-    if (!os->response_started) {
-        os->response_started = 1;
-        os->response_status = r->status;
-        os->started_after = elapsed_since(origin);
-        /* The chain is complete once the response starts: decide once,
-         * commit_transaction reuses it. */
-        os->disabled = chain_disabled(origin);
-        ew_store *store = ew_shm_store();
-        if (store != NULL && !os->disabled) {
-            ew_store_count_response(store, r->status);
-        }
+    if (os->response_started) {
+        return; /* the other instance of an internal redirect's chain */
     }
-    ap_remove_output_filter(f);
+    int status = r->status;
+    os->response_started = 1;
+    os->response_status = status;
+    /* The chain is complete once the response starts: decide once,
+     * commit_transaction reuses it. A lone request (no internal redirect)
+     * only has its own ErrWatch setting to look at. */
+    os->disabled =
+        (char)(origin->next == NULL ? ew_dir_config(origin)->enabled == 0 : chain_disabled(origin));
+    if (status >= 500 && status <= 599) {
+        os->started_after = elapsed_since(origin); /* only a failure's record uses it */
+    }
+    ew_store *store = ew_shm_store();
+    if (store != NULL && !os->disabled) {
+        ew_store_count_response(store, status);
+    }
+}
+
+/* Sees the first brigade of the response, when the status is final, and
+ * then stays in the chain as a pass-through. It sits below HTTP_HEADER, so
+ * a small response passes it twice (headers, then body): a second call that
+ * returns at once costs less than ap_remove_output_filter() did. f->ctx
+ * marks the instance that has seen the start. An internal redirect leaves
+ * two instances in the chain; the origin's flag makes the second one a
+ * no-op. */
+static apr_status_t errwatch_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    if (f->ctx == NULL) {
+        f->ctx = f;
+        response_starts(f->r);
+    }
     return ap_pass_brigade(f->next, bb);
 }
 
@@ -236,7 +262,30 @@ static const char *failure_message(request_rec *origin, request_rec *culprit)
     return best != NULL ? best->message : "";
 }
 
-static void record_failure(ew_store *store, request_rec *origin, int status)
+/* "host:port" into dst, truncated like snprintf would, at a fraction of
+ * its cost. */
+static void format_vhost(char *dst, size_t size, const char *host, unsigned port)
+{
+    char digits[8];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port != 0 && nd < sizeof(digits));
+    size_t n = 0;
+    for (const char *h = host != NULL ? host : ""; *h != '\0' && n + 1 < size; h++) {
+        dst[n++] = *h;
+    }
+    if (n + 1 < size) {
+        dst[n++] = ':';
+    }
+    while (nd > 0 && n + 1 < size) {
+        dst[n++] = digits[--nd];
+    }
+    dst[n] = '\0';
+}
+
+static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int status)
 {
     request_rec *culprit = attributed_request(origin);
     const ew_req_state *os = state_peek(origin);
@@ -257,9 +306,8 @@ static void record_failure(ew_store *store, request_rec *origin, int status)
     ew_copy_field(f.uri, sizeof(f.uri), path);
 
     const server_rec *s = origin->server;
-    /* NOLINTNEXTLINE(cert-err33-c): truncation to the field is wanted */
-    snprintf(f.vhost, sizeof(f.vhost), "%s:%u", s->server_hostname ? s->server_hostname : "",
-             (unsigned)(s->port != 0 ? s->port : origin->connection->local_addr->port));
+    format_vhost(f.vhost, sizeof(f.vhost), s->server_hostname,
+                 s->port != 0 ? s->port : origin->connection->local_addr->port);
     ew_normalize_target(culprit->filename,
                         (cs != NULL && cs->handler != NULL) ? cs->handler : EW_NO_HANDLER, f.file,
                         sizeof(f.file), f.handler, sizeof(f.handler));

@@ -110,12 +110,45 @@ static size_t ew_utf8_len(const unsigned char *p)
  */
 typedef const char *ew_ascii_rep_fn(unsigned char c, char tmp[8]);
 
+/* 1 for printable ASCII other than the two bytes both JSON and Prometheus
+ * escape (" and \\): copied as they are, without asking ascii_rep. A table,
+ * because most of every page is such bytes. */
+static const unsigned char ew_plain_ascii[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xA0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xB0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xC0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xD0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xE0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xF0 */
+};
+
+static int ew_is_plain_ascii(unsigned char c)
+{
+    return ew_plain_ascii[c];
+}
+
 static void ew_escape_utf8(ew_buf *b, const char *s, ew_ascii_rep_fn *ascii_rep,
                            const char *invalid_rep)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *run = p;
-    while (*p != '\0') {
+    for (;;) {
+        while (ew_is_plain_ascii(*p)) {
+            p++;
+        }
+        if (*p == '\0') {
+            break;
+        }
         const char *rep = NULL;
         /* cppcheck-suppress variableScope ; rep may point into tmp below the branch */
         char tmp[8];
