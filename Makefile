@@ -207,7 +207,8 @@ test: deps
 # new inputs go to build/fuzz/corpus/<target>, crashes to build/fuzz/artifacts.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS = escape time query attribution net format_html format_json format_auto format_metrics
+FUZZ_TARGETS = escape time query attribution net format_html format_json format_auto format_metrics \
+	tail
 FUZZ_CFLAGS = $(STD_FLAGS) $(WARN_FLAGS) -g -O1 -I include -I t/fuzz -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(shell pkg-config --cflags apr-1 2>/dev/null)
 FUZZ_SAN = address,undefined
