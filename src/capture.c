@@ -12,7 +12,7 @@
  *
  * Per-request state hangs off each request_rec of the internal-redirect
  * chain. The non-error path takes no lock and does no string work: one small
- * allocation, a few pointer reads, one clock read and three relaxed atomic
+ * allocation, a few pointer reads, one clock read and four relaxed atomic
  * adds. BENCHMARKS.md measures it.
  */
 #include <string.h>
