@@ -41,8 +41,8 @@
 #                   bare-location section, so that the pair below
 #                   differs by the module only                  GET /fail -> 500
 #   errwatch-500  the same with mod_errwatch + conf/errwatch.conf:
-#                   the error path (insert_filter, error_log hook
-#                   copies the message, log_transaction records
+#                   the error path (error_log hook copies the
+#                   message, log_transaction counts it and records
 #                   the failure under the store lock)            GET /fail -> 500
 #   bare-502, errwatch-502  the same pair with the test module's
 #                   errwatch-test-status handler answering 502 (it

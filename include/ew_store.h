@@ -55,7 +55,7 @@ typedef struct ew_failure {
     uint64_t seq;        /* set by the store: 1, 2, ... in recording order,
                             server-wide and kept across restarts */
     int64_t time_us;     /* when the request arrived, microseconds since the epoch */
-    int64_t duration_us; /* from arrival until the response started */
+    int64_t duration_us; /* from arrival until the request was logged (%D) */
     int32_t pid;         /* the child process that served it */
     uint16_t status;     /* final status sent to the client */
     char method[EW_METHOD_MAX];
@@ -177,8 +177,8 @@ void ew_store_count_response(ew_store *st, int status);
 void ew_store_add_traffic(ew_store *st, uint64_t bytes, uint64_t duration_us);
 
 /* Error path: adds a failure to the file table, the ring, the handler table
- * and the window bucket of time_us + duration_us (when the client saw the
- * status). Returns 0, or an errno value if the lock could not be taken. */
+ * and the window bucket of time_us + duration_us (when the request was
+ * logged). Returns 0, or an errno value if the lock could not be taken. */
 int ew_store_record_failure(ew_store *st, const ew_failure *failure);
 
 /* Live tails: the failures the ring holds with a seq above `after`, oldest

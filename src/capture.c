@@ -4,18 +4,16 @@
  * A 5xx can be raised in many places (see docs/design.md): by a handler that
  * returns an error, by a handler that returns OK with r->status = 500 (mod_php),
  * by ap_send_error_response() after the content filters are gone, or before any
- * handler runs (.htaccess). A PROTOCOL-level output filter, added from both
- * insert_filter and insert_error_filter, sees the final status of all of them
- * when the response starts. log_transaction then commits the failure with
- * every error-log line the request produced, and counts any response that
- * never passed the filter.
+ * handler runs (.htaccess). All of them leave the final status on the last
+ * request of the internal-redirect chain by the time httpd logs it, which is
+ * what mod_log_config's %>s reads: log_transaction counts every client
+ * response from there and records a 5xx with every error-log line the
+ * request produced. No output filter is needed.
  *
  * Per-request state hangs off each request_rec of the internal-redirect
- * chain; the chain's first request ("origin") carries the once-per-response
- * flags. The non-error path takes no lock and does no string work: one small
- * allocation, the filter, a few pointer reads and three relaxed atomic adds;
- * the clock is read once (for the duration counter), and again at response
- * start only for a 5xx. BENCHMARKS.md measures it.
+ * chain. The non-error path takes no lock and does no string work: one small
+ * allocation, a few pointer reads, one clock read and four relaxed atomic
+ * adds. BENCHMARKS.md measures it.
  */
 #include <string.h>
 #include <unistd.h>
@@ -27,29 +25,20 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
-#include "util_filter.h"
 
 #include "ew_attribution.h"
 #include "ew_module.h"
 
 APLOG_USE_MODULE(errwatch);
 
-#define EW_FILTER_NAME "ERRWATCH"
 /* Name recorded when the request failed before any handler was chosen. */
 #define EW_NO_HANDLER "-"
 
 typedef struct ew_req_state {
-    const char *handler;      /* the handler this request was dispatched with */
-    apr_time_t started_after; /* origin only: from arrival to response start (5xx only) */
-    int message_level;        /* APLOG level of message, or -1 if none */
-    int response_status;      /* origin only: final status when it started */
-    char filter_added;        /* our filter is in this request's chain */
-    char response_started;    /* origin only: the filter saw the response start */
-    char disabled;            /* origin only: ErrWatch Off applied (set with response_started) */
+    const char *handler;          /* the handler this request was dispatched with */
+    int message_level;            /* APLOG level of message, or -1 if none */
     char message[EW_MESSAGE_MAX]; /* valid when message_level >= 0 */
 } ew_req_state;
-
-static ap_filter_rec_t *filter_handle;
 
 static inline ew_req_state *state_peek(const request_rec *r)
 {
@@ -66,12 +55,7 @@ static EW_NOINLINE ew_req_state *state_new(const request_rec *r)
 {
     ew_req_state *st = apr_palloc(r->pool, sizeof(*st));
     st->handler = NULL;
-    st->started_after = 0;
     st->message_level = -1;
-    st->response_status = 0;
-    st->filter_added = 0;
-    st->response_started = 0;
-    st->disabled = 0;
     ap_set_module_config(r->request_config, &errwatch_module, st);
     return st;
 }
@@ -163,63 +147,6 @@ static int remember_handler(request_rec *r)
     return DECLINED;
 }
 
-/* ---- the filter ----------------------------------------------------------- */
-
-/* From insert_filter (inside ap_invoke_handler) and insert_error_filter
- * (ap_send_error_response), so every response path has the filter. */
-static void add_filter(request_rec *r)
-{
-    if (r->main != NULL || ew_shm_store() == NULL) {
-        return;
-    }
-    ew_req_state *st = state_get(r);
-    if (!st->filter_added) {
-        st->filter_added = 1;
-        ap_add_output_filter_handle(filter_handle, NULL, r, r->connection);
-    }
-}
-
-/* The response starts: its status is final. */
-static EW_NOINLINE void response_starts(request_rec *r)
-{
-    request_rec *origin = chain_origin(r);
-    ew_req_state *os = state_get(origin);
-    if (os->response_started) {
-        return; /* the other instance of an internal redirect's chain */
-    }
-    int status = r->status;
-    os->response_started = 1;
-    os->response_status = status;
-    /* The chain is complete once the response starts: decide once,
-     * commit_transaction reuses it. A lone request (no internal redirect)
-     * only has its own ErrWatch setting to look at. */
-    os->disabled =
-        (char)(origin->next == NULL ? ew_dir_config(origin)->enabled == 0 : chain_disabled(origin));
-    if (status >= 500 && status <= 599) {
-        os->started_after = elapsed_since(origin); /* only a failure's record uses it */
-    }
-    ew_store *store = ew_shm_store();
-    if (store != NULL && !os->disabled) {
-        ew_store_count_response(store, status);
-    }
-}
-
-/* Sees the first brigade of the response, when the status is final, and
- * then stays in the chain as a pass-through. It sits below HTTP_HEADER, so
- * a small response passes it twice (headers, then body): a second call that
- * returns at once costs less than ap_remove_output_filter() did. f->ctx
- * marks the instance that has seen the start. An internal redirect leaves
- * two instances in the chain; the origin's flag makes the second one a
- * no-op. */
-static apr_status_t errwatch_filter(ap_filter_t *f, apr_bucket_brigade *bb)
-{
-    if (f->ctx == NULL) {
-        f->ctx = f;
-        response_starts(f->r);
-    }
-    return ap_pass_brigade(f->next, bb);
-}
-
 /* ---- error-log messages --------------------------------------------------- */
 
 /* Keeps the most severe message of each request (the last one on ties).
@@ -285,16 +212,15 @@ static void format_vhost(char *dst, size_t size, const char *host, unsigned port
     dst[n] = '\0';
 }
 
-static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int status)
+static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int status,
+                                       apr_time_t duration_us)
 {
     request_rec *culprit = attributed_request(origin);
-    const ew_req_state *os = state_peek(origin);
     const ew_req_state *cs = state_peek(culprit);
     ew_failure f;
 
     f.time_us = origin->request_time;
-    f.duration_us =
-        (os != NULL && os->response_started) ? os->started_after : elapsed_since(origin);
+    f.duration_us = duration_us;
     f.pid = (int32_t)getpid();
     f.status = (uint16_t)status;
     ew_copy_field(f.method, sizeof(f.method), origin->method);
@@ -320,6 +246,9 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     }
 }
 
+/* The request is being logged: its response is complete (or the client went
+ * away), and the final request of the chain holds the status the client
+ * got, as mod_log_config's %>s. Count it, and record a 5xx. */
 static int commit_transaction(request_rec *r)
 {
     ew_store *store = ew_shm_store();
@@ -327,25 +256,19 @@ static int commit_transaction(request_rec *r)
         return DECLINED;
     }
     request_rec *origin = chain_origin(r);
-    const ew_req_state *os = state_peek(origin);
-    int started = os != NULL && os->response_started;
-    if (started ? os->disabled : chain_disabled(origin)) {
+    /* A lone request (no internal redirect) only has its own ErrWatch
+     * setting to look at. */
+    if (origin->next == NULL ? ew_dir_config(origin)->enabled == 0 : chain_disabled(origin)) {
         return DECLINED;
     }
-    request_rec *final = chain_final(origin);
-    int status;
-    if (started) {
-        status = os->response_status;
-    } else {
-        /* The response never passed the filter (e.g. the client went away
-         * before it started): count it here instead. */
-        status = final->status;
-        ew_store_count_response(store, status);
-    }
+    const request_rec *final = chain_final(origin);
+    int status = final->status;
+    apr_time_t duration_us = elapsed_since(origin);
+    ew_store_count_response(store, status);
     ew_store_add_traffic(store, (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0),
-                         (uint64_t)elapsed_since(origin));
+                         (uint64_t)duration_us);
     if (status >= 500 && status <= 599) {
-        record_failure(store, origin, status);
+        record_failure(store, origin, status, duration_us);
     }
     return DECLINED;
 }
@@ -353,12 +276,8 @@ static int commit_transaction(request_rec *r)
 void ew_capture_register_hooks(apr_pool_t *p)
 {
     (void)p;
-    filter_handle =
-        ap_register_output_filter(EW_FILTER_NAME, errwatch_filter, NULL, AP_FTYPE_PROTOCOL);
     ap_hook_create_request(create_state, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(remember_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_insert_filter(add_filter, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_insert_error_filter(add_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_error_log(capture_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(commit_transaction, NULL, NULL, APR_HOOK_MIDDLE);
 }

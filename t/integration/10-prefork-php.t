@@ -8,6 +8,7 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 
 use Test::More;
+use Time::HiRes ();
 use ErrWatchTest qw(poll_until failure_cases);
 
 my $s = ErrWatchTest->new(mpm => 'prefork', php => 1, status => 0);
@@ -270,6 +271,37 @@ $s->scan_error_log('prefork without mod_status');
         '?auto keys up to Scoreboard equal /server-status?auto (prefork)');
     $t->stop;
     $t->scan_error_log('prefork with mod_status');
+}
+
+# ---------------------------------------------------------------------------
+# duration_us runs until the request is logged (mod_log_config's %D), so
+# it includes an ErrorDocument page that sends its first bytes and then
+# takes 0.4 s more to finish (the response had started long before).
+# ---------------------------------------------------------------------------
+{
+    my $t = ErrWatchTest->new(mpm => 'prefork', php => 1, status => 0, extra_conf => <<'EOF');
+<Location "/slowdoc/">
+    ErrorDocument 500 /slow-error.php
+</Location>
+<Location "/slowdoc/fail">
+    SetHandler errwatch-test-500
+</Location>
+EOF
+    $t->start;
+    ErrWatchTest::spew($t->docroot . '/slow-error.php',
+        qq{<?php echo "slow error page: start\\n"; flush(); usleep(400000); echo "slow error page: end\\n";\n}, 0644);
+    my $t0  = Time::HiRes::time();
+    my $res = $t->get('/slowdoc/fail');
+    is($res->{status}, 500, 'a failure whose ErrorDocument page is slow: 500');
+    like($res->{content}, qr/start\n.*end\n/s, 'the whole slow page is served');
+    my $doc = $t->json_settled;
+    my $elapsed_us = (Time::HiRes::time() - $t0) * 1e6;
+    my $e = $doc->{recent}[0] // {};
+    is($e->{uri}, '/slowdoc/fail', 'recorded against the failing URL');
+    cmp_ok($e->{duration_us} // 0, '>=', 400_000, 'duration_us includes the 0.4 s after the response started');
+    cmp_ok($e->{duration_us} // 0, '<=', $elapsed_us, 'and is no longer than the client waited until it was recorded');
+    $t->stop;
+    $t->scan_error_log('slow ErrorDocument page');
 }
 
 done_testing;

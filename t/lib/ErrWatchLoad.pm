@@ -75,8 +75,9 @@ sub parse_ab {
 }
 
 # Waits for an ab run and parses it. An answer is a response whose header
-# block reached ab (errwatch counts a response when it starts, so a body
-# cut short is still an answer); lost = requests without one. Adds the
+# block reached ab (a body cut short is still one); lost = requests without
+# one. errwatch counts a response when httpd logs it, after it went out, so
+# an answer from a child killed before logging is not counted. Adds the
 # answers to $s's tally by their real status. With strict => 1 (the
 # default) asserts that every request got an answer, with the spec's status
 # (or one of also).

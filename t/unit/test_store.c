@@ -606,7 +606,7 @@ START_TEST(window_buckets_are_reused_cleanly)
 }
 END_TEST
 
-/* The window uses when the response started (time + duration). */
+/* The window uses when the request was logged (time + duration). */
 START_TEST(window_counts_response_start)
 {
     void *base;
