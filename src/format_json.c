@@ -156,6 +156,13 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     ew_json_u(b, "failures_recorded", snap->failures_recorded);
     ew_buf_putc(b, ',');
     ew_json_u(b, "lock_recoveries", snap->lock_recoveries);
+    /* What the two shared segments hold (src/shm.c maps each with 64 more
+     * bytes for alignment): the figures an operator sizes memory by. */
+    ew_buf_putc(b, ',');
+    ew_json_u(b, "shm_header_bytes", ew_store_header_size());
+    ew_buf_putc(b, ',');
+    ew_json_u(b, "shm_tables_bytes",
+              ew_store_tables_size(snap->files_capacity, snap->recent_capacity));
     ew_buf_puts(b, "},\n");
 
     ew_json_handlers(b, snap);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <apr_pools.h>
+#include <apr_strings.h>
 
 #include "ew_buf.h"
 #include "ew_format.h"
@@ -470,8 +471,13 @@ START_TEST(json_small_snapshot)
     ew_buf_init(&b, pool, 0);
     ew_format_json(&b, &snap);
 
-    ck_assert_str_eq(
-        b.data,
+    /* The layout's sizes come from the store, not from this test. */
+    const char *store_sizes = apr_psprintf(
+        pool, "\"shm_header_bytes\":%lu,\"shm_tables_bytes\":%lu",
+        (unsigned long)ew_store_header_size(), (unsigned long)ew_store_tables_size(1024, 256));
+    ck_assert_uint_gt(ew_store_tables_size(1024, 256), 0);
+    const char *want = apr_pstrcat(
+        pool,
         "{\"since\":\"2023-11-14T22:13:20.000000Z\",\"since_us\":1700000000000000,"
         "\"now\":\"2023-11-14T22:14:25.500000Z\",\"uptime_seconds\":65,\"latest_seq\":3,\n"
         "\"requests\":{\"total\":12,\"1xx\":1,\"2xx\":5,\"3xx\":2,\"4xx\":1,\"5xx\":3,"
@@ -481,7 +487,9 @@ START_TEST(json_small_snapshot)
         "\"window\":{\"500\":{\"1m\":0,\"5m\":1,\"15m\":2},"
         "\"5xx\":{\"1m\":1,\"5m\":2,\"15m\":3}},\n"
         "\"store\":{\"files_capacity\":1024,\"files_tracked\":1,\"files_evicted\":0,"
-        "\"recent_capacity\":256,\"failures_recorded\":3,\"lock_recoveries\":1},\n"
+        "\"recent_capacity\":256,\"failures_recorded\":3,\"lock_recoveries\":1,",
+        store_sizes,
+        "},\n"
         "\"handlers\":[\n"
         "{\"handler\":\"application/x-httpd-php\",\"status\":500,\"count\":2},\n"
         "{\"handler\":" HOSTILE_HANDLER_JSON ",\"status\":502,\"count\":1}\n"
@@ -498,7 +506,9 @@ START_TEST(json_small_snapshot)
         "\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
         "\"pid\":4242,\"duration_us\":1500,\"message\":" HOSTILE_MESSAGE_JSON "}\n"
         "]\n"
-        "}\n");
+        "}\n",
+        NULL);
+    ck_assert_str_eq(b.data, want);
 }
 END_TEST
 
@@ -509,7 +519,9 @@ START_TEST(json_empty_snapshot)
     memset(&snap, 0, sizeof(snap));
     ew_buf_init(&b, pool, 0);
     ew_format_json(&b, &snap);
-    ck_assert_str_eq(b.data,
+    ck_assert_str_eq(
+        b.data,
+        apr_psprintf(pool,
                      "{\"since\":\"1970-01-01T00:00:00.000000Z\",\"since_us\":0,"
                      "\"now\":\"1970-01-01T00:00:00.000000Z\",\"uptime_seconds\":0,"
                      "\"latest_seq\":0,\n"
@@ -520,11 +532,13 @@ START_TEST(json_empty_snapshot)
                      "\"window\":{\"500\":{\"1m\":0,\"5m\":0,\"15m\":0},"
                      "\"5xx\":{\"1m\":0,\"5m\":0,\"15m\":0}},\n"
                      "\"store\":{\"files_capacity\":0,\"files_tracked\":0,\"files_evicted\":0,"
-                     "\"recent_capacity\":0,\"failures_recorded\":0,\"lock_recoveries\":0},\n"
+                     "\"recent_capacity\":0,\"failures_recorded\":0,\"lock_recoveries\":0,"
+                     "\"shm_header_bytes\":%lu,\"shm_tables_bytes\":0},\n"
                      "\"handlers\":[],\n"
                      "\"files\":[],\n"
                      "\"recent\":[]\n"
-                     "}\n");
+                     "}\n",
+                     (unsigned long)ew_store_header_size()));
 }
 END_TEST
 
