@@ -2,6 +2,7 @@
  * expected document below is written out by hand from the format's rules. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <apr_pools.h>
 #include <apr_strings.h>
@@ -34,6 +35,67 @@ START_TEST(iso_time_values)
     /* Out of the four-digit-year range: clamped. */
     check_iso(INT64_MAX, "9999-12-31T23:59:59.999999Z");
     check_iso(INT64_MIN, "0000-01-01T00:00:00.000000Z");
+}
+END_TEST
+
+/* The date is computed by hand: it must agree with the C library's
+ * gmtime_r, which it replaced, over the whole four-digit range (a step of
+ * 997,813 s + 1 us visits every month, leap days and every hour). */
+START_TEST(iso_time_matches_gmtime)
+{
+    const int64_t first = -62167219200LL, last = 253402300799LL;
+    int checked = 0;
+    for (int64_t secs = first; secs <= last; secs += 997813) {
+        int64_t us = secs * 1000000 + (checked % 1000000);
+        time_t t = (time_t)secs;
+        struct tm tm;
+        ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+        char want[96];
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(checked % 1000000));
+        check_iso(us, want);
+        checked++;
+    }
+    ck_assert_int_gt(checked, 300000);
+}
+END_TEST
+
+/* ew_buf_put_u64 / ew_buf_put_i64 write what printf writes. */
+START_TEST(buf_integers_like_printf)
+{
+    static const uint64_t u[] = {
+        0, 1, 9, 10, 99, 100, 4294967295u, 4294967296u, 10000000000000000000u, UINT64_MAX};
+    static const int64_t i[] = {0, -1, 1, -9, -10, 1700000000000000LL, INT64_MAX, INT64_MIN};
+    for (size_t k = 0; k < sizeof(u) / sizeof(u[0]); k++) {
+        ew_buf b, want;
+        ew_buf_init(&b, pool, 0);
+        ew_buf_init(&want, pool, 0);
+        ew_buf_put_u64(&b, u[k]);
+        ew_buf_printf(&want, "%llu", (unsigned long long)u[k]);
+        ck_assert_str_eq(b.data, want.data);
+    }
+    /* Every digit count: 10^k - 1 and 10^k. */
+    uint64_t ten = 1;
+    for (int k = 1; k <= 19; k++) {
+        ten *= 10;
+        for (uint64_t v = ten - 1; v <= ten; v++) {
+            ew_buf b, want;
+            ew_buf_init(&b, pool, 0);
+            ew_buf_init(&want, pool, 0);
+            ew_buf_put_u64(&b, v);
+            ew_buf_printf(&want, "%llu", (unsigned long long)v);
+            ck_assert_str_eq(b.data, want.data);
+        }
+    }
+    for (size_t k = 0; k < sizeof(i) / sizeof(i[0]); k++) {
+        ew_buf b, want;
+        ew_buf_init(&b, pool, 0);
+        ew_buf_init(&want, pool, 0);
+        ew_buf_put_i64(&b, i[k]);
+        ew_buf_printf(&want, "%lld", (long long)i[k]);
+        ck_assert_str_eq(b.data, want.data);
+    }
 }
 END_TEST
 
@@ -786,12 +848,14 @@ Suite *format_suite(void)
 
     TCase *tc = tcase_create("iso_time");
     tcase_add_test(tc, iso_time_values);
+    tcase_add_test(tc, iso_time_matches_gmtime);
     tcase_add_test(tc, elapsed_any_pair);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("auto");
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, auto_full_prefork);
+    tcase_add_test(tc, buf_integers_like_printf);
     tcase_add_test(tc, auto_full_event);
     tcase_add_test(tc, auto_rates_need_one_second);
     tcase_add_test(tc, auto_show_time);
