@@ -212,9 +212,9 @@ static void ew_escape_utf8(ew_buf *b, const char *s, ew_ascii_rep_fn *ascii_rep,
             }
         }
         if (rep != NULL) {
-            size_t rep_len = strlen(rep);
-            memcpy(out, rep, rep_len);
-            out += rep_len;
+            while (*rep != '\0') { /* at most EW_REP_MAX bytes */
+                *out++ = *rep++;
+            }
         } else {
             memcpy(out, p, n);
             out += n;
