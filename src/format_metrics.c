@@ -130,6 +130,8 @@ static uint64_t ew_label_hash(const char *key, size_t n)
 }
 typedef uint64_t ew_prom_value_fn(const void *rows, uint32_t i);
 
+#define EW_PROM_TEXT_GUESS_MAX ((size_t)16 << 20)
+
 /* One distinct label set: where it is in the label text, and its sum. */
 typedef struct ew_prom_series {
     size_t off;
@@ -166,8 +168,11 @@ static void ew_prom_merged_counter(ew_buf *b, const char *name, const void *rows
         labels(&text, rows, i);
         size_t len = text.len - off;
         if (i == 0) {
-            /* Room for n sets like the first, so the text rarely regrows. */
-            (void)ew_buf_room(&text, (len + len / 4 + 16) * (size_t)n);
+            /* Room for n sets like the first, so the text rarely regrows;
+             * capped, as the first may be far longer than the rest. */
+            size_t guess = (len + len / 4 + 16) * (size_t)n;
+            (void)ew_buf_room(&text,
+                              guess < EW_PROM_TEXT_GUESS_MAX ? guess : EW_PROM_TEXT_GUESS_MAX);
         }
         uint64_t h = ew_label_hash(text.data + off, len);
         size_t at = (size_t)h & (index_cap - 1);
