@@ -13,6 +13,7 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
+#include "ew_format.h"
 #include "ew_store.h"
 
 static double now_ns(void)
@@ -93,12 +94,49 @@ int main(int argc, char **argv)
     }
     double snap_ns = (now_ns() - t0) / READS;
 
+    /* Rendering the full store's snapshot (what a status page costs on top
+     * of the request): CPU time of each format, best of RENDERS. */
+    enum { RENDERS = 200 };
+    static const char *const names[] = {"?json", "?metrics", "HTML"};
+    double render_ns[3];
+    size_t render_bytes[3];
+    ew_server_stats server;
+    memset(&server, 0, sizeof(server));
+    apr_pool_t *pages;
+    apr_pool_create(&pages, NULL);
+    for (int fmt = 0; fmt < 3; fmt++) {
+        render_ns[fmt] = -1;
+        for (int i = 0; i < RENDERS; i++) {
+            apr_pool_clear(pages);
+            ew_buf b;
+            ew_buf_init(&b, pages, 16384); /* as the status handler does */
+            t0 = now_ns();
+            if (fmt == 0) {
+                ew_format_json(&b, &snap);
+            } else if (fmt == 1) {
+                ew_format_metrics(&b, &server, &snap, 0);
+            } else {
+                ew_format_html(&b, &snap);
+            }
+            double ns = now_ns() - t0;
+            if (render_ns[fmt] < 0 || ns < render_ns[fmt]) {
+                render_ns[fmt] = ns;
+            }
+            render_bytes[fmt] = b.len;
+        }
+    }
+    apr_pool_destroy(pages);
+
     printf("store: %u files, %u recent, %zu bytes of shared memory\n", files, recent, len);
     printf("count_response (200 path, atomics)   %10.1f ns\n", count_ns);
     printf("record_failure, same file (hit)      %10.1f ns\n", hit_ns);
     printf("record_failure, new file (evicting)  %10.1f ns\n", evict_ns);
     printf("snapshot of the full store           %10.1f ns  (%u files, %u recent)\n", snap_ns,
            snap.files_len, snap.recent_len);
+    for (int fmt = 0; fmt < 3; fmt++) {
+        printf("render %-8s of that snapshot       %10.1f us  (%zu bytes, best of %d)\n",
+               names[fmt], render_ns[fmt] / 1000, render_bytes[fmt], RENDERS);
+    }
     free(distinct);
     free(base);
     apr_pool_destroy(reads);

@@ -12,8 +12,7 @@
 
 #define EW_BUF_MIN_CAP 64
 
-/* Makes room for `extra` more bytes plus the terminating NUL. */
-static void ew_buf_reserve(ew_buf *b, size_t extra)
+void ew_buf_grow(ew_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
     if (need <= b->cap) {
@@ -45,17 +44,6 @@ void ew_buf_init(ew_buf *b, apr_pool_t *pool, size_t initial)
     b->data[0] = '\0';
 }
 
-void ew_buf_append(ew_buf *b, const char *s, size_t n)
-{
-    if (n == 0) {
-        return;
-    }
-    ew_buf_reserve(b, n);
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
 void ew_buf_puts(ew_buf *b, const char *s)
 {
     if (s != NULL) {
@@ -63,11 +51,61 @@ void ew_buf_puts(ew_buf *b, const char *s)
     }
 }
 
-void ew_buf_putc(ew_buf *b, char c)
+const char ew_digit_pairs[200] = "0001020304050607080910111213141516171819"
+                                 "2021222324252627282930313233343536373839"
+                                 "4041424344454647484950515253545556575859"
+                                 "6061626364656667686970717273747576777879"
+                                 "8081828384858687888990919293949596979899";
+
+/* Decimal digits of v: 1 .. 20. */
+static unsigned ew_decimal_digits(uint64_t v)
 {
-    ew_buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
+    unsigned n = 1;
+    for (;;) {
+        if (v < 10) {
+            return n;
+        }
+        if (v < 100) {
+            return n + 1;
+        }
+        if (v < 1000) {
+            return n + 2;
+        }
+        if (v < 10000) {
+            return n + 3;
+        }
+        v /= 10000;
+        n += 4;
+    }
+}
+
+void ew_buf_put_u64(ew_buf *b, uint64_t v)
+{
+    unsigned n = ew_decimal_digits(v);
+    char *out = ew_buf_room(b, n);
+    char *p = out + n;
+    while (v >= 100) {
+        p -= 2;
+        ew_put_2digits(p, (unsigned)(v % 100));
+        v /= 100;
+    }
+    if (v >= 10) {
+        ew_put_2digits(p - 2, (unsigned)v);
+    } else {
+        p[-1] = (char)('0' + v);
+    }
+    ew_buf_commit(b, n);
+}
+
+void ew_buf_put_i64(ew_buf *b, int64_t v)
+{
+    if (v < 0) {
+        ew_buf_putc(b, '-');
+        /* Negated in unsigned arithmetic: INT64_MIN has no positive twin. */
+        ew_buf_put_u64(b, 0u - (uint64_t)v);
+    } else {
+        ew_buf_put_u64(b, (uint64_t)v);
+    }
 }
 
 void ew_buf_printf(ew_buf *b, const char *fmt, ...)
@@ -86,7 +124,7 @@ void ew_buf_printf(ew_buf *b, const char *fmt, ...)
     }
     size_t want = (size_t)n;
     if (want >= room) {
-        ew_buf_reserve(b, want);
+        ew_buf_grow(b, want);
         va_start(ap, fmt);
         n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
         va_end(ap);

@@ -1,9 +1,13 @@
 /*
  * Escaping for the output formats. Each function copies runs of bytes
- * that need no escaping in one ew_buf_append() and handles the rest byte by
- * byte.
+ * that need no escaping in one go and handles the rest byte by byte.
  */
 #include <stddef.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "ew_escape.h"
 
@@ -106,13 +110,19 @@ static size_t ew_utf8_len(const unsigned char *p)
  * Walks a NUL-terminated string as strict UTF-8 and appends it to b. ASCII
  * bytes for which ascii_rep() returns a replacement are replaced by it;
  * every byte that does not belong to a well-formed sequence (ew_utf8_len)
- * becomes invalid_rep. Everything else is copied in runs.
+ * becomes invalid_rep. Everything else is copied as it is.
+ *
+ * Replacements are at most EW_REP_MAX bytes per input byte, so room for the
+ * whole result is reserved once and the bytes are written straight into the
+ * buffer; most of every page is plain ASCII, which is copied sixteen bytes
+ * at a time where SSE2 is there (every x86-64) and through a table
+ * otherwise.
  */
 typedef const char *ew_ascii_rep_fn(unsigned char c, char tmp[8]);
+#define EW_REP_MAX 6 /* "\u001f", "\ufffd" */
 
 /* 1 for printable ASCII other than the two bytes both JSON and Prometheus
- * escape (" and \\): copied as they are, without asking ascii_rep. A table,
- * because most of every page is such bytes. */
+ * escape (" and \\): copied as they are, without asking ascii_rep. */
 static const unsigned char ew_plain_ascii[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
@@ -132,21 +142,59 @@ static const unsigned char ew_plain_ascii[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xF0 */
 };
 
-static int ew_is_plain_ascii(unsigned char c)
+/* Copies the plain bytes from *src (at most up to end) to *dst and advances
+ * both to the first byte that is not plain. */
+static void ew_copy_plain(const unsigned char **src, const unsigned char *end, char **dst)
 {
-    return ew_plain_ascii[c];
+    const unsigned char *p = *src;
+    char *out = *dst;
+#if defined(__SSE2__)
+    /* Sixteen bytes are stored before they are checked: the room reserved
+     * for them as replacements covers it. A byte is special when, read as
+     * signed, it is below 0x20 (controls and every byte >= 0x80), or it is
+     * '"', '\\' or DEL. */
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        _mm_storeu_si128((__m128i *)(void *)out, v);
+        __m128i special =
+            _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, quote)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, del)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(special);
+        if (mask != 0) {
+            unsigned k = (unsigned)__builtin_ctz(mask);
+            *src = p + k;
+            *dst = out + k;
+            return;
+        }
+        p += 16;
+        out += 16;
+    }
+#endif
+    while (p < end && ew_plain_ascii[*p]) {
+        *out++ = (char)*p++;
+    }
+    *src = p;
+    *dst = out;
 }
 
 static void ew_escape_utf8(ew_buf *b, const char *s, ew_ascii_rep_fn *ascii_rep,
                            const char *invalid_rep)
 {
+    size_t len = strlen(s);
+    if (len > (((size_t)-1) >> 4)) {
+        return; /* cannot be a string in memory, and EW_REP_MAX * len would wrap */
+    }
+    char *const start = ew_buf_room(b, len * EW_REP_MAX);
+    char *out = start;
     const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *run = p;
+    const unsigned char *const end = p + len;
     for (;;) {
-        while (ew_is_plain_ascii(*p)) {
-            p++;
-        }
-        if (*p == '\0') {
+        ew_copy_plain(&p, end, &out);
+        if (p == end) {
             break;
         }
         const char *rep = NULL;
@@ -164,15 +212,16 @@ static void ew_escape_utf8(ew_buf *b, const char *s, ew_ascii_rep_fn *ascii_rep,
             }
         }
         if (rep != NULL) {
-            ew_buf_append(b, (const char *)run, (size_t)(p - run));
-            ew_buf_puts(b, rep);
-            p += n;
-            run = p;
+            while (*rep != '\0') { /* at most EW_REP_MAX bytes */
+                *out++ = *rep++;
+            }
         } else {
-            p += n;
+            memcpy(out, p, n);
+            out += n;
         }
+        p += n;
     }
-    ew_buf_append(b, (const char *)run, (size_t)(p - run));
+    ew_buf_commit(b, (size_t)(out - start));
 }
 
 static const char *ew_json_ascii_rep(unsigned char c, char tmp[8])

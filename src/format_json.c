@@ -20,108 +20,174 @@
  *   ]
  *   }
  */
+#include <string.h>
+
 #include "ew_escape.h"
 #include "ew_format.h"
 
+/* A page of 1,024 files and 256 failures is ~100,000 appends: keys go in as
+ * literals (EW_BUF_LIT), numbers and timestamps are formatted by hand, and
+ * the buffer is sized once for the whole document. */
+
 static void ew_json_time(ew_buf *b, int64_t time_us)
 {
-    char iso[EW_ISO_TIME_LEN];
-    ew_format_iso_time(iso, time_us);
-    ew_escape_json(b, iso);
+    /* The ISO text needs no escaping: quote, 27 characters, quote. */
+    char *out = ew_buf_room(b, EW_ISO_TIME_LEN + 1);
+    out[0] = '"';
+    ew_format_iso_time(out + 1, time_us);
+    out[EW_ISO_TIME_LEN] = '"';
+    ew_buf_commit(b, EW_ISO_TIME_LEN + 1);
 }
 
-static void ew_json_u(ew_buf *b, const char *key, uint64_t value)
+/* A bound on the document's size, so that it is built without regrowing:
+ * the fixed part of each row plus its strings, which escaping rarely
+ * lengthens (when it does, the buffer grows as usual). */
+static size_t ew_json_size_hint(const ew_snapshot *snap)
 {
-    ew_buf_printf(b, "\"%s\":%llu", key, (unsigned long long)value);
+    size_t n = 1024 + (size_t)snap->handlers_len * (EW_HANDLER_MAX + 64);
+    for (uint32_t i = 0; i < snap->files_len; i++) {
+        const ew_file_stat *f = &snap->files[i];
+        n += 192 + strlen(f->file) + strlen(f->handler) + strlen(f->message);
+    }
+    for (uint32_t i = 0; i < snap->recent_len; i++) {
+        const ew_failure *f = &snap->recent[i];
+        n += 256 + strlen(f->method) + strlen(f->uri) + strlen(f->vhost) + strlen(f->file) +
+             strlen(f->handler) + strlen(f->message);
+    }
+    return n;
 }
 
 static void ew_json_handlers(ew_buf *b, const ew_snapshot *snap)
 {
-    ew_buf_puts(b, "\"handlers\":[");
+    EW_BUF_LIT(b, "\"handlers\":[");
     for (uint32_t i = 0; i < snap->handlers_len; i++) {
         const ew_handler_stat *h = &snap->handlers[i];
-        ew_buf_puts(b, i == 0 ? "\n{\"handler\":" : ",\n{\"handler\":");
+        if (i == 0) {
+            EW_BUF_LIT(b, "\n{\"handler\":");
+        } else {
+            EW_BUF_LIT(b, ",\n{\"handler\":");
+        }
         ew_escape_json(b, h->handler);
-        ew_buf_printf(b, ",\"status\":%u,", (unsigned)h->status);
-        ew_json_u(b, "count", h->count);
+        EW_BUF_LIT(b, ",\"status\":");
+        ew_buf_put_u64(b, h->status);
+        EW_BUF_LIT(b, ",\"count\":");
+        ew_buf_put_u64(b, h->count);
         ew_buf_putc(b, '}');
     }
-    ew_buf_puts(b, snap->handlers_len > 0 ? "\n]" : "]");
+    if (snap->handlers_len > 0) {
+        EW_BUF_LIT(b, "\n]");
+    } else {
+        EW_BUF_LIT(b, "]");
+    }
 }
 
 static void ew_json_files(ew_buf *b, const ew_snapshot *snap)
 {
-    ew_buf_puts(b, "\"files\":[");
+    EW_BUF_LIT(b, "\"files\":[");
     for (uint32_t i = 0; i < snap->files_len; i++) {
         const ew_file_stat *f = &snap->files[i];
-        ew_buf_puts(b, i == 0 ? "\n{\"file\":" : ",\n{\"file\":");
+        if (i == 0) {
+            EW_BUF_LIT(b, "\n{\"file\":");
+        } else {
+            EW_BUF_LIT(b, ",\n{\"file\":");
+        }
         ew_escape_json(b, f->file);
-        ew_buf_puts(b, ",\"handler\":");
+        EW_BUF_LIT(b, ",\"handler\":");
         ew_escape_json(b, f->handler);
-        ew_buf_putc(b, ',');
-        ew_json_u(b, "count", f->count);
-        ew_buf_printf(b, ",\"last_status\":%u,\"first_seen\":", (unsigned)f->last_status);
+        EW_BUF_LIT(b, ",\"count\":");
+        ew_buf_put_u64(b, f->count);
+        EW_BUF_LIT(b, ",\"last_status\":");
+        ew_buf_put_u64(b, f->last_status);
+        EW_BUF_LIT(b, ",\"first_seen\":");
         ew_json_time(b, f->first_seen_us);
-        ew_buf_puts(b, ",\"last_seen\":");
+        EW_BUF_LIT(b, ",\"last_seen\":");
         ew_json_time(b, f->last_seen_us);
-        ew_buf_puts(b, ",\"message\":");
+        EW_BUF_LIT(b, ",\"message\":");
         ew_escape_json(b, f->message);
         ew_buf_putc(b, '}');
     }
-    ew_buf_puts(b, snap->files_len > 0 ? "\n]" : "]");
+    if (snap->files_len > 0) {
+        EW_BUF_LIT(b, "\n]");
+    } else {
+        EW_BUF_LIT(b, "]");
+    }
 }
 
 static void ew_json_recent(ew_buf *b, const ew_snapshot *snap)
 {
-    ew_buf_puts(b, "\"recent\":[");
+    EW_BUF_LIT(b, "\"recent\":[");
     for (uint32_t i = 0; i < snap->recent_len; i++) {
         const ew_failure *f = &snap->recent[i];
-        ew_buf_printf(b, "%s{\"seq\":%llu,\"time\":", i == 0 ? "\n" : ",\n",
-                      (unsigned long long)f->seq);
+        if (i == 0) {
+            EW_BUF_LIT(b, "\n{\"seq\":");
+        } else {
+            EW_BUF_LIT(b, ",\n{\"seq\":");
+        }
+        ew_buf_put_u64(b, f->seq);
+        EW_BUF_LIT(b, ",\"time\":");
         ew_json_time(b, f->time_us);
-        ew_buf_printf(b, ",\"time_us\":%lld,\"status\":%u,\"method\":", (long long)f->time_us,
-                      (unsigned)f->status);
+        EW_BUF_LIT(b, ",\"time_us\":");
+        ew_buf_put_i64(b, f->time_us);
+        EW_BUF_LIT(b, ",\"status\":");
+        ew_buf_put_u64(b, f->status);
+        EW_BUF_LIT(b, ",\"method\":");
         ew_escape_json(b, f->method);
-        ew_buf_puts(b, ",\"uri\":");
+        EW_BUF_LIT(b, ",\"uri\":");
         ew_escape_json(b, f->uri);
-        ew_buf_puts(b, ",\"vhost\":");
+        EW_BUF_LIT(b, ",\"vhost\":");
         ew_escape_json(b, f->vhost);
-        ew_buf_puts(b, ",\"file\":");
+        EW_BUF_LIT(b, ",\"file\":");
         ew_escape_json(b, f->file);
-        ew_buf_puts(b, ",\"handler\":");
+        EW_BUF_LIT(b, ",\"handler\":");
         ew_escape_json(b, f->handler);
-        ew_buf_printf(b, ",\"pid\":%lld,\"duration_us\":%lld,\"message\":", (long long)f->pid,
-                      (long long)f->duration_us);
+        EW_BUF_LIT(b, ",\"pid\":");
+        ew_buf_put_i64(b, f->pid);
+        EW_BUF_LIT(b, ",\"duration_us\":");
+        ew_buf_put_i64(b, f->duration_us);
+        EW_BUF_LIT(b, ",\"message\":");
         ew_escape_json(b, f->message);
         ew_buf_putc(b, '}');
     }
-    ew_buf_puts(b, snap->recent_len > 0 ? "\n]" : "]");
+    if (snap->recent_len > 0) {
+        EW_BUF_LIT(b, "\n]");
+    } else {
+        EW_BUF_LIT(b, "]");
+    }
 }
 
 void ew_format_json(ew_buf *b, const ew_snapshot *snap)
 {
     long long uptime_s = ew_elapsed_s(snap->since_us, snap->taken_us);
 
-    ew_buf_puts(b, "{\"since\":");
+    (void)ew_buf_room(b, ew_json_size_hint(snap));
+    EW_BUF_LIT(b, "{\"since\":");
     ew_json_time(b, snap->since_us);
-    ew_buf_printf(b, ",\"since_us\":%lld,\"now\":", (long long)snap->since_us);
+    EW_BUF_LIT(b, ",\"since_us\":");
+    ew_buf_put_i64(b, snap->since_us);
+    EW_BUF_LIT(b, ",\"now\":");
     ew_json_time(b, snap->taken_us);
-    ew_buf_printf(b, ",\"uptime_seconds\":%lld,\"latest_seq\":%llu,\n", uptime_s,
-                  (unsigned long long)snap->failures_recorded);
+    EW_BUF_LIT(b, ",\"uptime_seconds\":");
+    ew_buf_put_i64(b, uptime_s);
+    EW_BUF_LIT(b, ",\"latest_seq\":");
+    ew_buf_put_u64(b, snap->failures_recorded);
+    EW_BUF_LIT(b, ",\n");
 
-    ew_buf_puts(b, "\"requests\":{");
-    ew_json_u(b, "total", snap->requests_total);
+    EW_BUF_LIT(b, "\"requests\":{\"total\":");
+    ew_buf_put_u64(b, snap->requests_total);
     for (int c = 1; c <= 5; c++) {
-        ew_buf_printf(b, ",\"%dxx\":%llu", c, (unsigned long long)snap->requests_by_class[c]);
+        char key[8] = {',', '"', (char)('0' + c), 'x', 'x', '"', ':', '\0'};
+        ew_buf_append(b, key, 7);
+        ew_buf_put_u64(b, snap->requests_by_class[c]);
     }
-    ew_buf_putc(b, ',');
-    ew_json_u(b, "other", snap->requests_by_class[EW_CLASS_OTHER]);
-    ew_buf_puts(b, "},\n");
+    EW_BUF_LIT(b, ",\"other\":");
+    ew_buf_put_u64(b, snap->requests_by_class[EW_CLASS_OTHER]);
+    EW_BUF_LIT(b, "},\n");
 
-    ew_json_u(b, "bytes_sent", snap->bytes_sent);
-    ew_buf_puts(b, ",\n");
+    EW_BUF_LIT(b, "\"bytes_sent\":");
+    ew_buf_put_u64(b, snap->bytes_sent);
+    EW_BUF_LIT(b, ",\n");
 
-    ew_buf_puts(b, "\"status\":{");
+    EW_BUF_LIT(b, "\"status\":{");
     int first = 1;
     for (int i = 0; i < EW_CODE_COUNT; i++) {
         if (snap->errors_by_code[i] != 0) {
@@ -130,9 +196,9 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
             first = 0;
         }
     }
-    ew_buf_puts(b, "},\n");
+    EW_BUF_LIT(b, "},\n");
 
-    ew_buf_puts(b, "\"window\":{");
+    EW_BUF_LIT(b, "\"window\":{");
     for (int s = 0; s < 2; s++) {
         const uint64_t *w = s == 0 ? snap->window_500 : snap->window_5xx;
         ew_buf_puts(b, s == 0 ? "\"500\":{" : ",\"5xx\":{");
@@ -142,26 +208,32 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
         }
         ew_buf_putc(b, '}');
     }
-    ew_buf_puts(b, "},\n");
+    EW_BUF_LIT(b, "},\n");
 
-    ew_buf_puts(b, "\"store\":{");
-    ew_json_u(b, "files_capacity", snap->files_capacity);
-    ew_buf_putc(b, ',');
-    ew_json_u(b, "files_tracked", snap->files_len);
-    ew_buf_putc(b, ',');
-    ew_json_u(b, "files_evicted", snap->files_evicted);
-    ew_buf_putc(b, ',');
-    ew_json_u(b, "recent_capacity", snap->recent_capacity);
-    ew_buf_putc(b, ',');
-    ew_json_u(b, "failures_recorded", snap->failures_recorded);
-    ew_buf_putc(b, ',');
-    ew_json_u(b, "lock_recoveries", snap->lock_recoveries);
-    ew_buf_puts(b, "},\n");
+    EW_BUF_LIT(b, "\"store\":{\"files_capacity\":");
+    ew_buf_put_u64(b, snap->files_capacity);
+    EW_BUF_LIT(b, ",\"files_tracked\":");
+    ew_buf_put_u64(b, snap->files_len);
+    EW_BUF_LIT(b, ",\"files_evicted\":");
+    ew_buf_put_u64(b, snap->files_evicted);
+    EW_BUF_LIT(b, ",\"recent_capacity\":");
+    ew_buf_put_u64(b, snap->recent_capacity);
+    EW_BUF_LIT(b, ",\"failures_recorded\":");
+    ew_buf_put_u64(b, snap->failures_recorded);
+    EW_BUF_LIT(b, ",\"lock_recoveries\":");
+    ew_buf_put_u64(b, snap->lock_recoveries);
+    /* What the two shared segments hold (src/shm.c maps each with 64 more
+     * bytes for alignment): the figures an operator sizes memory by. */
+    EW_BUF_LIT(b, ",\"shm_header_bytes\":");
+    ew_buf_put_u64(b, ew_store_header_size());
+    EW_BUF_LIT(b, ",\"shm_tables_bytes\":");
+    ew_buf_put_u64(b, ew_store_tables_size(snap->files_capacity, snap->recent_capacity));
+    EW_BUF_LIT(b, "},\n");
 
     ew_json_handlers(b, snap);
-    ew_buf_puts(b, ",\n");
+    EW_BUF_LIT(b, ",\n");
     ew_json_files(b, snap);
-    ew_buf_puts(b, ",\n");
+    EW_BUF_LIT(b, ",\n");
     ew_json_recent(b, snap);
-    ew_buf_puts(b, "\n}\n");
+    EW_BUF_LIT(b, "\n}\n");
 }

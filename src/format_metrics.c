@@ -15,7 +15,6 @@
 #include <math.h>
 #include <string.h>
 
-#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "ew_escape.h"
@@ -73,13 +72,15 @@ static void ew_prom_sample_start(ew_buf *b, const char *name, const char *key, c
 static void ew_prom_u(ew_buf *b, const char *name, const char *key, const char *value, uint64_t n)
 {
     ew_prom_sample_start(b, name, key, value);
-    ew_buf_printf(b, "%llu\n", (unsigned long long)n);
+    ew_buf_put_u64(b, n);
+    ew_buf_putc(b, '\n');
 }
 
 static void ew_prom_i(ew_buf *b, const char *name, const char *key, const char *value, long long n)
 {
     ew_prom_sample_start(b, name, key, value);
-    ew_buf_printf(b, "%lld\n", n);
+    ew_buf_put_i64(b, n);
+    ew_buf_putc(b, '\n');
 }
 
 /* A float in a form both parsers accept: %g, and NaN / +Inf / -Inf. */
@@ -112,12 +113,8 @@ typedef void ew_prom_labels_fn(ew_buf *b, const void *rows, uint32_t i);
 /* The merge table's hash: eight bytes a step. APR's default hash takes a
  * byte at a time, which a full table of long file names made the largest
  * cost of the page. */
-static unsigned int ew_label_hash(const char *key, apr_ssize_t *klen)
+static uint64_t ew_label_hash(const char *key, size_t n)
 {
-    if (*klen == APR_HASH_KEY_STRING) {
-        *klen = (apr_ssize_t)strlen(key);
-    }
-    size_t n = (size_t)*klen;
     uint64_t h = 0x9E3779B97F4A7C15u ^ (uint64_t)n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -129,11 +126,23 @@ static unsigned int ew_label_hash(const char *key, apr_ssize_t *klen)
     for (; i < n; i++) {
         h = (h ^ (unsigned char)key[i]) * 0x100000001B3u;
     }
-    h ^= h >> 32;
-    return (unsigned int)h;
+    return h ^ (h >> 32);
 }
 typedef uint64_t ew_prom_value_fn(const void *rows, uint32_t i);
 
+#define EW_PROM_TEXT_GUESS_MAX ((size_t)16 << 20)
+
+/* One distinct label set: where it is in the label text, and its sum. */
+typedef struct ew_prom_series {
+    size_t off;
+    size_t len;
+    uint64_t hash;
+    uint64_t sum;
+} ew_prom_series;
+
+/* The label sets of all rows go, one after the other, into one text; an
+ * open-addressing table over it (each set hashed once) finds the repeats.
+ * Then one line per distinct set, in order of first appearance. */
 static void ew_prom_merged_counter(ew_buf *b, const char *name, const void *rows, uint32_t n,
                                    ew_prom_labels_fn *labels, ew_prom_value_fn *value)
 {
@@ -144,31 +153,55 @@ static void ew_prom_merged_counter(ew_buf *b, const char *name, const void *rows
     if (apr_pool_create(&tmp, b->pool) != APR_SUCCESS) {
         return;
     }
-    apr_hash_t *seen = apr_hash_make_custom(tmp, ew_label_hash);
-    const char **keys = apr_palloc(tmp, (apr_size_t)n * sizeof(*keys));
-    uint64_t *sums = apr_palloc(tmp, (apr_size_t)n * sizeof(*sums));
-    uint32_t *slots = apr_palloc(tmp, (apr_size_t)n * sizeof(*slots));
+    size_t index_cap = 16;
+    while (index_cap < 2 * (size_t)n) {
+        index_cap *= 2;
+    }
+    uint32_t *index = apr_pcalloc(tmp, index_cap * sizeof(*index)); /* series + 1; 0 = free */
+    ew_prom_series *series = apr_palloc(tmp, (apr_size_t)n * sizeof(*series));
     uint32_t out = 0;
-    ew_buf lb;
-    ew_buf_init(&lb, tmp, 256);
+    ew_buf text;
+    ew_buf_init(&text, tmp, 4096);
 
     for (uint32_t i = 0; i < n; i++) {
-        lb.len = 0;
-        lb.data[0] = '\0';
-        labels(&lb, rows, i);
-        uint32_t *slot = apr_hash_get(seen, lb.data, (apr_ssize_t)lb.len);
-        if (slot != NULL) {
-            sums[*slot] += value(rows, i);
-            continue;
+        size_t off = text.len;
+        labels(&text, rows, i);
+        size_t len = text.len - off;
+        if (i == 0) {
+            /* Room for n sets like the first, so the text rarely regrows;
+             * capped, as the first may be far longer than the rest. */
+            size_t guess = (len + len / 4 + 16) * (size_t)n;
+            (void)ew_buf_room(&text,
+                              guess < EW_PROM_TEXT_GUESS_MAX ? guess : EW_PROM_TEXT_GUESS_MAX);
         }
-        keys[out] = apr_pstrmemdup(tmp, lb.data, lb.len);
-        sums[out] = value(rows, i);
-        slots[out] = out;
-        apr_hash_set(seen, keys[out], (apr_ssize_t)lb.len, &slots[out]);
-        out++;
+        uint64_t h = ew_label_hash(text.data + off, len);
+        size_t at = (size_t)h & (index_cap - 1);
+        for (;;) {
+            uint32_t k = index[at];
+            if (k == 0) {
+                series[out] = (ew_prom_series){off, len, h, value(rows, i)};
+                index[at] = ++out;
+                break;
+            }
+            ew_prom_series *sr = &series[k - 1];
+            if (sr->hash == h && sr->len == len &&
+                memcmp(text.data + sr->off, text.data + off, len) == 0) {
+                sr->sum += value(rows, i);
+                text.len = off; /* drop the repeat's text */
+                break;
+            }
+            at = (at + 1) & (index_cap - 1);
+        }
     }
+    size_t name_len = strlen(name);
+    (void)ew_buf_room(b, text.len + (size_t)out * (name_len + 24));
     for (uint32_t j = 0; j < out; j++) {
-        ew_buf_printf(b, "%s{%s} %llu\n", name, keys[j], (unsigned long long)sums[j]);
+        ew_buf_append(b, name, name_len);
+        ew_buf_putc(b, '{');
+        ew_buf_append(b, text.data + series[j].off, series[j].len);
+        EW_BUF_LIT(b, "} ");
+        ew_buf_put_u64(b, series[j].sum);
+        ew_buf_putc(b, '\n');
     }
     apr_pool_destroy(tmp);
 }

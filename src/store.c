@@ -748,7 +748,7 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     char file[EW_FILE_MAX];
     /* The table is keyed by file; a failure without one (e.g. a request
      * that never mapped to the file system) is keyed by its URI. */
-    /* cppcheck-suppress ctuuninitvar ; capture.c fills it through helpers */
+    /* cppcheck-suppress ctuuninitvar ; callers fill every field but seq, which the store sets */
     ew_copy_field(file, sizeof(file), failure->file[0] != '\0' ? failure->file : failure->uri);
 
     int rc = store_lock(st);

@@ -83,6 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const fz_json *store = need(root, "store", FZ_JOBJ, doc);
     check_u(store, "files_tracked", snap.files_len, doc);
     check_u(store, "files_evicted", snap.files_evicted, doc);
+    check_u(store, "files_capacity", snap.files_capacity, doc);
+    check_u(store, "recent_capacity", snap.recent_capacity, doc);
+    check_u(store, "failures_recorded", snap.failures_recorded, doc);
+    check_u(store, "lock_recoveries", snap.lock_recoveries, doc);
+    check_u(store, "shm_header_bytes", ew_store_header_size(), doc);
+    check_u(store, "shm_tables_bytes",
+            ew_store_tables_size(snap.files_capacity, snap.recent_capacity), doc);
 
     const fz_json *handlers = need(root, "handlers", FZ_JARR, doc);
     FZ_CHECK(handlers->count == snap.handlers_len, doc);

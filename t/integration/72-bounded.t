@@ -74,12 +74,20 @@ sub mappings {
 }
 
 my ($maps0, $child0) = mappings();
-# The scoreboard and the store's two parts: header 11,584 bytes and the
-# default tables 1,624,192 bytes, each mapped with 64 bytes for alignment
-# and rounded up to pages.
-my %sizes = map { (split / /)[1] => 1 } @{ $maps0->{parent} };
-ok($sizes{12288},   'the store header is a 12 KB mapping') or diag(join "\n", @{ $maps0->{parent} });
-ok($sizes{1626112}, 'the default tables are a 1,626,112-byte mapping') or diag(join "\n", @{ $maps0->{parent} });
+# The store's two parts, as the module reports them: src/shm.c maps each
+# with 64 bytes more (to align the base) and apr_shm keeps the segment's
+# length in an 8-byte word ahead of it; the kernel rounds up to pages.
+my $store0 = $s->json->{store};
+my $page   = POSIX::sysconf(POSIX::_SC_PAGESIZE);
+my %mapped = (header => $store0->{shm_header_bytes}, tables => $store0->{shm_tables_bytes});
+my %sizes  = map { (split / /)[1] => 1 } @{ $maps0->{parent} };
+for my $part (sort keys %mapped) {
+    my $bytes = $mapped{$part};
+    ok(defined $bytes && $bytes > 0, "?json store.shm_${part}_bytes is reported") or next;
+    my $want = $page * POSIX::ceil(($bytes + 64 + 8) / $page);
+    ok($sizes{$want}, "the store $part ($bytes bytes) is in a $want-byte mapping")
+      or diag(join "\n", @{ $maps0->{parent} });
+}
 
 my $t0 = time;
 fail_range(1, $FIRST);
@@ -116,6 +124,8 @@ is(scalar @{ ErrWatchTest::metric_samples($m, 'errwatch_file_errors_total') }, $
     "?metrics has $FILES file series");
 is(ErrWatchTest::metric_value($m, 'errwatch_file_evictions_total'), $N - $FILES, '?metrics errwatch_file_evictions_total');
 $s->check_requests($doc, 'after 100,000');
+is_deeply([@{ $doc->{store} }{qw(shm_header_bytes shm_tables_bytes)}], [@mapped{qw(header tables)}],
+    'the reported store sizes are unchanged');
 
 # The memory did not move or grow.
 my ($maps1) = mappings();

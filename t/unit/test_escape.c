@@ -3,10 +3,13 @@
 #include <string.h>
 
 #include <apr_pools.h>
+#include <apr_strings.h>
 
 #include "ew_buf.h"
 #include "ew_escape.h"
 #include "unit.h"
+
+#define A50 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 /* Escapes s into a fresh buffer and checks the result byte for byte. A macro,
  * so that a failure reports the line of the case. */
@@ -223,6 +226,52 @@ END_TEST
 
 /* ---- ?auto line values ---- */
 
+/* The escapers copy plain bytes sixteen at a time: a byte that needs
+ * escaping must be found at every position of a chunk and of the tail, and
+ * nothing may be lost at the seams. Each case is a run of 'a's with one
+ * special sequence at position k, for every length up to 50, checked
+ * against the same text built by hand. */
+START_TEST(json_and_prom_chunk_seams)
+{
+    static const struct {
+        const char *raw, *json, *prom;
+    } specials[] = {
+        {"\"", "\\\"", "\\\""},
+        {"\\", "\\\\", "\\\\"},
+        {"\n", "\\n", "\\n"},
+        {"\x01", "\\u0001", "\xEF\xBF\xBD"},
+        {"\x7f", "\\u007f", "\xEF\xBF\xBD"},
+        {"\xC3\xA9", "\xC3\xA9", "\xC3\xA9"},             /* valid UTF-8 passes */
+        {"\xFF", "\\ufffd", "\xEF\xBF\xBD"},              /* invalid byte */
+        {"\xE2\x82\xAC", "\xE2\x82\xAC", "\xE2\x82\xAC"}, /* across a seam too */
+    };
+    for (size_t c = 0; c < sizeof(specials) / sizeof(specials[0]); c++) {
+        for (size_t len = 0; len <= 50; len++) {
+            for (size_t k = 0; k <= len; k++) {
+                char *in =
+                    apr_pstrcat(pool, apr_psprintf(pool, "%.*s", (int)k, A50), specials[c].raw,
+                                apr_psprintf(pool, "%.*s", (int)(len - k), A50), NULL);
+                char *want_json = apr_pstrcat(
+                    pool, "\"", apr_psprintf(pool, "%.*s", (int)k, A50), specials[c].json,
+                    apr_psprintf(pool, "%.*s", (int)(len - k), A50), "\"", NULL);
+                char *want_prom =
+                    apr_pstrcat(pool, apr_psprintf(pool, "%.*s", (int)k, A50), specials[c].prom,
+                                apr_psprintf(pool, "%.*s", (int)(len - k), A50), NULL);
+                ew_buf b;
+                ew_buf_init(&b, pool, 0);
+                ew_escape_json(&b, in);
+                ck_assert_str_eq(b.data, want_json);
+                ck_assert_uint_eq(b.len, strlen(want_json));
+                ew_buf_init(&b, pool, 0);
+                ew_escape_prom_label(&b, in);
+                ck_assert_str_eq(b.data, want_prom);
+                ck_assert_uint_eq(b.len, strlen(want_prom));
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(line_controls)
 {
     CHECK_ESCAPE(ew_escape_line, "a\r\nb", "a  b");
@@ -333,6 +382,7 @@ Suite *escape_suite(void)
     tcase_add_test(tc, json_valid_utf8_passes);
     tcase_add_test(tc, json_invalid_utf8);
     tcase_add_test(tc, json_hostile_mix);
+    tcase_add_test(tc, json_and_prom_chunk_seams);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("line");

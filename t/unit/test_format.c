@@ -2,8 +2,10 @@
  * expected document below is written out by hand from the format's rules. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <apr_pools.h>
+#include <apr_strings.h>
 
 #include "ew_buf.h"
 #include "ew_format.h"
@@ -33,6 +35,68 @@ START_TEST(iso_time_values)
     /* Out of the four-digit-year range: clamped. */
     check_iso(INT64_MAX, "9999-12-31T23:59:59.999999Z");
     check_iso(INT64_MIN, "0000-01-01T00:00:00.000000Z");
+}
+END_TEST
+
+/* The date is computed by hand: it must agree with the C library's
+ * gmtime_r, which it replaced, over the whole four-digit range. A step of
+ * 2,718,281 s (31.46 days) lands in every month of leap and common years
+ * alike, and 281 s later in the day each time, so every hour comes up. */
+START_TEST(iso_time_matches_gmtime)
+{
+    const int64_t first = -62167219200LL, last = 253402300799LL;
+    int checked = 0;
+    for (int64_t secs = first; secs <= last; secs += 2718281) {
+        int64_t us = secs * 1000000 + (checked % 1000000);
+        time_t t = (time_t)secs;
+        struct tm tm;
+        ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+        char want[96];
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(checked % 1000000));
+        check_iso(us, want);
+        checked++;
+    }
+    ck_assert_int_gt(checked, 100000);
+}
+END_TEST
+
+/* ew_buf_put_u64 / ew_buf_put_i64 write what printf writes. */
+START_TEST(buf_integers_like_printf)
+{
+    static const uint64_t u[] = {
+        0, 1, 9, 10, 99, 100, 4294967295u, 4294967296u, 10000000000000000000u, UINT64_MAX};
+    static const int64_t i[] = {0, -1, 1, -9, -10, 1700000000000000LL, INT64_MAX, INT64_MIN};
+    for (size_t k = 0; k < sizeof(u) / sizeof(u[0]); k++) {
+        ew_buf b, want;
+        ew_buf_init(&b, pool, 0);
+        ew_buf_init(&want, pool, 0);
+        ew_buf_put_u64(&b, u[k]);
+        ew_buf_printf(&want, "%llu", (unsigned long long)u[k]);
+        ck_assert_str_eq(b.data, want.data);
+    }
+    /* Every digit count: 10^k - 1 and 10^k. */
+    uint64_t ten = 1;
+    for (int k = 1; k <= 19; k++) {
+        ten *= 10;
+        for (uint64_t v = ten - 1; v <= ten; v++) {
+            ew_buf b, want;
+            ew_buf_init(&b, pool, 0);
+            ew_buf_init(&want, pool, 0);
+            ew_buf_put_u64(&b, v);
+            ew_buf_printf(&want, "%llu", (unsigned long long)v);
+            ck_assert_str_eq(b.data, want.data);
+        }
+    }
+    for (size_t k = 0; k < sizeof(i) / sizeof(i[0]); k++) {
+        ew_buf b, want;
+        ew_buf_init(&b, pool, 0);
+        ew_buf_init(&want, pool, 0);
+        ew_buf_put_i64(&b, i[k]);
+        ew_buf_printf(&want, "%lld", (long long)i[k]);
+        ck_assert_str_eq(b.data, want.data);
+    }
 }
 END_TEST
 
@@ -470,8 +534,13 @@ START_TEST(json_small_snapshot)
     ew_buf_init(&b, pool, 0);
     ew_format_json(&b, &snap);
 
-    ck_assert_str_eq(
-        b.data,
+    /* The layout's sizes come from the store, not from this test. */
+    const char *store_sizes = apr_psprintf(
+        pool, "\"shm_header_bytes\":%lu,\"shm_tables_bytes\":%lu",
+        (unsigned long)ew_store_header_size(), (unsigned long)ew_store_tables_size(1024, 256));
+    ck_assert_uint_gt(ew_store_tables_size(1024, 256), 0);
+    const char *want = apr_pstrcat(
+        pool,
         "{\"since\":\"2023-11-14T22:13:20.000000Z\",\"since_us\":1700000000000000,"
         "\"now\":\"2023-11-14T22:14:25.500000Z\",\"uptime_seconds\":65,\"latest_seq\":3,\n"
         "\"requests\":{\"total\":12,\"1xx\":1,\"2xx\":5,\"3xx\":2,\"4xx\":1,\"5xx\":3,"
@@ -481,7 +550,9 @@ START_TEST(json_small_snapshot)
         "\"window\":{\"500\":{\"1m\":0,\"5m\":1,\"15m\":2},"
         "\"5xx\":{\"1m\":1,\"5m\":2,\"15m\":3}},\n"
         "\"store\":{\"files_capacity\":1024,\"files_tracked\":1,\"files_evicted\":0,"
-        "\"recent_capacity\":256,\"failures_recorded\":3,\"lock_recoveries\":1},\n"
+        "\"recent_capacity\":256,\"failures_recorded\":3,\"lock_recoveries\":1,",
+        store_sizes,
+        "},\n"
         "\"handlers\":[\n"
         "{\"handler\":\"application/x-httpd-php\",\"status\":500,\"count\":2},\n"
         "{\"handler\":" HOSTILE_HANDLER_JSON ",\"status\":502,\"count\":1}\n"
@@ -498,7 +569,9 @@ START_TEST(json_small_snapshot)
         "\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
         "\"pid\":4242,\"duration_us\":1500,\"message\":" HOSTILE_MESSAGE_JSON "}\n"
         "]\n"
-        "}\n");
+        "}\n",
+        NULL);
+    ck_assert_str_eq(b.data, want);
 }
 END_TEST
 
@@ -509,7 +582,9 @@ START_TEST(json_empty_snapshot)
     memset(&snap, 0, sizeof(snap));
     ew_buf_init(&b, pool, 0);
     ew_format_json(&b, &snap);
-    ck_assert_str_eq(b.data,
+    ck_assert_str_eq(
+        b.data,
+        apr_psprintf(pool,
                      "{\"since\":\"1970-01-01T00:00:00.000000Z\",\"since_us\":0,"
                      "\"now\":\"1970-01-01T00:00:00.000000Z\",\"uptime_seconds\":0,"
                      "\"latest_seq\":0,\n"
@@ -520,11 +595,13 @@ START_TEST(json_empty_snapshot)
                      "\"window\":{\"500\":{\"1m\":0,\"5m\":0,\"15m\":0},"
                      "\"5xx\":{\"1m\":0,\"5m\":0,\"15m\":0}},\n"
                      "\"store\":{\"files_capacity\":0,\"files_tracked\":0,\"files_evicted\":0,"
-                     "\"recent_capacity\":0,\"failures_recorded\":0,\"lock_recoveries\":0},\n"
+                     "\"recent_capacity\":0,\"failures_recorded\":0,\"lock_recoveries\":0,"
+                     "\"shm_header_bytes\":%lu,\"shm_tables_bytes\":0},\n"
                      "\"handlers\":[],\n"
                      "\"files\":[],\n"
                      "\"recent\":[]\n"
-                     "}\n");
+                     "}\n",
+                     (unsigned long)ew_store_header_size()));
 }
 END_TEST
 
@@ -772,12 +849,14 @@ Suite *format_suite(void)
 
     TCase *tc = tcase_create("iso_time");
     tcase_add_test(tc, iso_time_values);
+    tcase_add_test(tc, iso_time_matches_gmtime);
     tcase_add_test(tc, elapsed_any_pair);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("auto");
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, auto_full_prefork);
+    tcase_add_test(tc, buf_integers_like_printf);
     tcase_add_test(tc, auto_full_event);
     tcase_add_test(tc, auto_rates_need_one_second);
     tcase_add_test(tc, auto_show_time);
