@@ -195,7 +195,10 @@ sub run_suite {
           failure_lines($t->lines_until(10, sub { failure_lines(@_) >= @failing }));
         is_deeply([map { $_->{seq} } @f], [map { $latest + $_ } 1 .. @failing],
             "$mpm: consecutive seqs, one line each");
-        is_deeply([map { $_->{uri} } @f], \@failing, "$mpm: lines in the order the 500s happened");
+        # A failure is recorded when httpd logs it, just after the client has
+        # its answer, so two children may record back-to-back failures in
+        # either order: the lines follow the seqs, the set is the requests'.
+        is_deeply([sort map { $_->{uri} } @f], [sort @failing], "$mpm: one line for each of the 500s");
         $t->close;
     }
 
@@ -221,7 +224,7 @@ sub run_suite {
 
     # ---- since: replay, then live; no gaps, no duplicates -------------------
     {
-        my $before = $s->json->{latest_seq};
+        my $before = $s->json_settled->{latest_seq};
         $s->get('/errwatch-test/fail') for 1 .. 3;
         $s->json_settled;
         my $t = open_tail($s, "since=$before&tail");
@@ -253,7 +256,7 @@ sub run_suite {
 
     # ---- the ring no longer holds everything after since --------------------
     {
-        my $before = $s->json->{latest_seq};
+        my $before = $s->json_settled->{latest_seq};
         $s->get('/errwatch-test/fail') for 1 .. $RING + 3;
         $s->json_settled;
         my $t = open_tail($s, "tail&since=$before&format=json");
@@ -394,7 +397,7 @@ sub run_suite {
 
     # ---- curl -N: chunked HTTP/1.1 ------------------------------------------
     {
-        my $latest = $s->json->{latest_seq};
+        my $latest = $s->json_settled->{latest_seq};
         my $url    = $s->base_url . '/errwatch?tail&since=' . ($latest - 1);
         my ($rc, $out);
         poll_until(
