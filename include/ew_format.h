@@ -89,6 +89,8 @@ typedef enum {
 } ew_tail_end;
 
 void ew_format_tail_start(ew_buf *b, int json, const ew_tail_info *info);
+/* The members (no braces) of one failure as ?json's recent[] writes them. */
+void ew_format_json_failure_members(ew_buf *b, const ew_failure *f);
 void ew_format_tail_failure(ew_buf *b, const ew_failure *f, int json);
 void ew_format_tail_keepalive(ew_buf *b, int json, int64_t now_us);
 /* Failures first_missing..last_missing were recorded but are gone. */

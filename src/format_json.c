@@ -113,39 +113,46 @@ static void ew_json_files(ew_buf *b, const ew_snapshot *snap)
     }
 }
 
+/* The members of one failure object, shared with the NDJSON tail so that
+ * its failure lines stay exactly ?json's recent entries. */
+void ew_format_json_failure_members(ew_buf *b, const ew_failure *f)
+{
+    EW_BUF_LIT(b, "\"seq\":");
+    ew_buf_put_u64(b, f->seq);
+    EW_BUF_LIT(b, ",\"time\":");
+    ew_json_time(b, f->time_us);
+    EW_BUF_LIT(b, ",\"time_us\":");
+    ew_buf_put_i64(b, f->time_us);
+    EW_BUF_LIT(b, ",\"status\":");
+    ew_buf_put_u64(b, f->status);
+    EW_BUF_LIT(b, ",\"method\":");
+    ew_escape_json(b, f->method);
+    EW_BUF_LIT(b, ",\"uri\":");
+    ew_escape_json(b, f->uri);
+    EW_BUF_LIT(b, ",\"vhost\":");
+    ew_escape_json(b, f->vhost);
+    EW_BUF_LIT(b, ",\"file\":");
+    ew_escape_json(b, f->file);
+    EW_BUF_LIT(b, ",\"handler\":");
+    ew_escape_json(b, f->handler);
+    EW_BUF_LIT(b, ",\"pid\":");
+    ew_buf_put_i64(b, f->pid);
+    EW_BUF_LIT(b, ",\"duration_us\":");
+    ew_buf_put_i64(b, f->duration_us);
+    EW_BUF_LIT(b, ",\"message\":");
+    ew_escape_json(b, f->message);
+}
+
 static void ew_json_recent(ew_buf *b, const ew_snapshot *snap)
 {
     EW_BUF_LIT(b, "\"recent\":[");
     for (uint32_t i = 0; i < snap->recent_len; i++) {
-        const ew_failure *f = &snap->recent[i];
         if (i == 0) {
-            EW_BUF_LIT(b, "\n{\"seq\":");
+            EW_BUF_LIT(b, "\n{");
         } else {
-            EW_BUF_LIT(b, ",\n{\"seq\":");
+            EW_BUF_LIT(b, ",\n{");
         }
-        ew_buf_put_u64(b, f->seq);
-        EW_BUF_LIT(b, ",\"time\":");
-        ew_json_time(b, f->time_us);
-        EW_BUF_LIT(b, ",\"time_us\":");
-        ew_buf_put_i64(b, f->time_us);
-        EW_BUF_LIT(b, ",\"status\":");
-        ew_buf_put_u64(b, f->status);
-        EW_BUF_LIT(b, ",\"method\":");
-        ew_escape_json(b, f->method);
-        EW_BUF_LIT(b, ",\"uri\":");
-        ew_escape_json(b, f->uri);
-        EW_BUF_LIT(b, ",\"vhost\":");
-        ew_escape_json(b, f->vhost);
-        EW_BUF_LIT(b, ",\"file\":");
-        ew_escape_json(b, f->file);
-        EW_BUF_LIT(b, ",\"handler\":");
-        ew_escape_json(b, f->handler);
-        EW_BUF_LIT(b, ",\"pid\":");
-        ew_buf_put_i64(b, f->pid);
-        EW_BUF_LIT(b, ",\"duration_us\":");
-        ew_buf_put_i64(b, f->duration_us);
-        EW_BUF_LIT(b, ",\"message\":");
-        ew_escape_json(b, f->message);
+        ew_format_json_failure_members(b, &snap->recent[i]);
         ew_buf_putc(b, '}');
     }
     if (snap->recent_len > 0) {

@@ -30,23 +30,8 @@ static void ew_tail_time(ew_buf *b, int64_t time_us, int json)
 void ew_format_tail_failure(ew_buf *b, const ew_failure *f, int json)
 {
     if (json) {
-        ew_buf_printf(b,
-                      "{\"type\":\"failure\",\"seq\":%llu,\"time\":", (unsigned long long)f->seq);
-        ew_tail_time(b, f->time_us, 1);
-        ew_buf_printf(b, ",\"time_us\":%lld,\"status\":%u,\"method\":", (long long)f->time_us,
-                      (unsigned)f->status);
-        ew_escape_json(b, f->method);
-        ew_buf_puts(b, ",\"uri\":");
-        ew_escape_json(b, f->uri);
-        ew_buf_puts(b, ",\"vhost\":");
-        ew_escape_json(b, f->vhost);
-        ew_buf_puts(b, ",\"file\":");
-        ew_escape_json(b, f->file);
-        ew_buf_puts(b, ",\"handler\":");
-        ew_escape_json(b, f->handler);
-        ew_buf_printf(b, ",\"pid\":%lld,\"duration_us\":%lld,\"message\":", (long long)f->pid,
-                      (long long)f->duration_us);
-        ew_escape_json(b, f->message);
+        ew_buf_puts(b, "{\"type\":\"failure\",");
+        ew_format_json_failure_members(b, f);
         ew_buf_puts(b, "}\n");
         return;
     }
