@@ -8,30 +8,16 @@
  *   render   (src/status_handler.c, src/status_hook.c, src/format_*.c)
  *   config   (src/config.c)
  */
-#include <string.h>
-
 #include "httpd.h"
 #include "http_config.h"
 
 #include "ew_module.h"
 
-/* Every request passes the handler hook: turn away the ones that are not
- * ours (nearly all of them on the first byte of the handler name) before
- * the status handler's large frame is set up. */
-static int status_handler_gate(request_rec *r)
-{
-    if (r->handler == NULL || r->handler[0] != EW_HANDLER_NAME[0] ||
-        strcmp(r->handler, EW_HANDLER_NAME) != 0) {
-        return DECLINED;
-    }
-    return ew_status_handler(r);
-}
-
 static void errwatch_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(ew_shm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ew_tail_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(status_handler_gate, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(ew_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ew_status_map_register_hooks();
     ew_capture_register_hooks(p);
     ew_status_hook_register();

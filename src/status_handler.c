@@ -74,11 +74,22 @@ int ew_client_may_see_details(const request_rec *r)
            ew_sockaddr_is_loopback(r->useragent_addr);
 }
 
+static __attribute__((noinline)) int serve_status(request_rec *r);
+
+/* Every request passes the handler hook: turn away the ones that are not
+ * ours (nearly all of them on the first byte of the handler name) before
+ * serve_status's large frame is set up. */
 int ew_status_handler(request_rec *r)
 {
-    if (r->handler == NULL || strcmp(r->handler, EW_HANDLER_NAME) != 0) {
+    if (r->handler == NULL || r->handler[0] != EW_HANDLER_NAME[0] ||
+        strcmp(r->handler, EW_HANDLER_NAME) != 0) {
         return DECLINED;
     }
+    return serve_status(r);
+}
+
+static int serve_status(request_rec *r)
+{
     if (!ew_client_may_see_details(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "EW0201: status page refused to non-loopback client %s "
