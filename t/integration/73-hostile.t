@@ -243,7 +243,9 @@ for my $i (1 .. $FUZZ) {
     my ($code) = defined $got ? $got =~ m{\AHTTP/1\.1 (\d{3}) } : ();
     $code //= 'none';
     $answers{$code}++;
-    my $ok = $VALID{$q} ? $code eq '200' : ($q =~ /^tail/ ? $code =~ /^(?:200|400)$/ : $code eq '400');
+    # The mutations never form a valid ?tail (a stream; 76-tail.t covers its
+    # queries and their 400s), so anything not in %VALID must be a 400.
+    my $ok = $VALID{$q} ? $code eq '200' : $code eq '400';
     (my $show = substr($q, 0, 60)) =~ s/([^\x21-\x7e])/sprintf '\\x%02x', ord $1/ge;
     push @bad, "$method ?$show (" . length($q) . " bytes): $code" unless $ok;
     if ($code eq '200') { $s->{sent}{status}{'2xx'}++; $s->{sent}{status}{total}++ }
