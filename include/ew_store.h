@@ -65,7 +65,18 @@ typedef struct ew_failure {
     char handler[EW_HANDLER_MAX];
     char file[EW_FILE_MAX];       /* script path of the attributed request */
     char message[EW_MESSAGE_MAX]; /* the request's most severe error-log line */
+    int32_t crash_signal;         /* a crash (status 0): the signal that killed the child;
+                                     0 for a failure that got a response */
+    uint16_t in_flight;           /* a crash: requests in flight in that process */
+    uint8_t event;                /* EW_EVENT_FAILURE, or a server start/stop/restart
+                                     marker in the ring (status 0, no file) */
 } ew_failure;
+
+/* Kinds of ring entries (ew_failure.event). */
+enum { EW_EVENT_FAILURE = 0, EW_EVENT_START, EW_EVENT_STOP, EW_EVENT_RESTART };
+
+/* Crash counters are kept per signal number below this. */
+#define EW_SIGNAL_COUNT 65
 
 /* Rolling windows: 5 s buckets; the windows are 1, 5 and 15 minutes. */
 #define EW_WINDOW_COUNT 3
@@ -90,6 +101,7 @@ typedef struct ew_file_stat {
     int64_t first_seen_us;
     int64_t last_seen_us;
     uint16_t last_status;
+    uint64_t crashes; /* of count, how many were crashes */
     char file[EW_FILE_MAX];
     char handler[EW_HANDLER_MAX]; /* handler of the latest failure */
     char message[EW_MESSAGE_MAX]; /* latest non-empty message */
@@ -108,6 +120,8 @@ typedef struct ew_snapshot {
                                    also the seq of the latest one */
     uint64_t files_evicted;
     uint64_t lock_recoveries; /* times a dead holder's lock was taken over */
+    uint64_t crashes_total;   /* requests lost with a child killed by a signal */
+    uint64_t crashes_by_signal[EW_SIGNAL_COUNT];
     /* Failures recorded in the last 1, 5 and 15 minutes (ew_window_minutes),
      * counted in whole 5 s buckets up to the one holding taken_us. */
     uint64_t window_500[EW_WINDOW_COUNT];

@@ -50,84 +50,9 @@
 #include <string.h>
 #include <time.h>
 
-#define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
-#define EW_STORE_VERSION 4u
-#define EW_ALIGN 64u
-#define EW_NONE (-1)
+#include "store_internal.h"
 
 const int ew_window_minutes[EW_WINDOW_COUNT] = {1, 5, 15};
-
-typedef struct ew_bucket {
-    int64_t epoch; /* time / EW_BUCKET_US of the counts below */
-    uint64_t count_500;
-    uint64_t count_5xx;
-} ew_bucket;
-
-typedef struct ew_file_slot {
-    ew_file_stat stat;
-    uint64_t hash;
-    int32_t lru_prev; /* towards the most recently failed */
-    int32_t lru_next; /* towards the least recently failed */
-} ew_file_slot;
-
-typedef struct ew_header ew_header;
-typedef struct ew_tables ew_tables;
-
-/* The header: one per server, never resized, never copied. */
-struct ew_header {
-    uint32_t magic;
-    uint32_t version;
-    uint32_t layout_hash; /* sizes and offsets of this build's structures */
-    uint32_t reserved;
-    int64_t since_us;
-
-    /* Hot path: written with relaxed atomics by every request. */
-    alignas(EW_ALIGN) _Atomic uint64_t requests_by_class[EW_CLASS_COUNT];
-    _Atomic uint64_t errors_by_code[EW_CODE_COUNT];
-    _Atomic uint64_t bytes_sent;
-    _Atomic uint64_t duration_us_total;
-    _Atomic uint64_t lock_recoveries;
-
-    /* Everything below, and all of every tables part, is guarded by lock. */
-    alignas(EW_ALIGN) pthread_mutex_t lock;
-    uint64_t failures_recorded;
-    ew_bucket buckets[EW_BUCKETS]; /* slot = epoch % EW_BUCKETS */
-    uint32_t handlers_used;
-    ew_handler_stat handlers[EW_HANDLER_SLOTS];
-    uint64_t handler_other[EW_CODE_COUNT]; /* failures of pairs that did not fit */
-
-    /* Live tails: atomics only, never under the lock. */
-    alignas(EW_ALIGN) ew_tail_shared tail;
-};
-
-/* The tables part's own header, at its start; the rows follow. */
-struct ew_tables {
-    uint32_t magic;
-    uint32_t version;
-    uint32_t layout_hash;
-    uint32_t files_cap;
-    uint32_t recent_cap;
-    uint32_t index_cap; /* power of two */
-    uint64_t files_off; /* from the start of this part */
-    uint64_t index_off;
-    uint64_t ring_off;
-    uint64_t ring_seq; /* failures written to the ring so far */
-    uint64_t files_evicted;
-    uint32_t files_used; /* slots handed out; they are never freed, only reused */
-    int32_t lru_head;    /* most recently failed */
-    int32_t lru_tail;    /* eviction candidate */
-    int32_t busy_file;   /* slot being rewritten, or EW_NONE */
-    int64_t busy_ring;   /* ring sequence being written, or EW_NONE */
-    int32_t dirty;       /* an update is in progress: repair if found set */
-};
-
-/* Process-local handle. Children of one generation share the same tables;
- * after a resize, children of the previous generation keep the old ones (the
- * new segment is not mapped in them) while all count into the one header. */
-struct ew_store {
-    ew_header *h;
-    ew_tables *t;
-};
 
 /* A fingerprint of the structures' shapes: a module built with another
  * layout (same version number by mistake) must not reuse a retained store. */
@@ -244,32 +169,6 @@ static ew_store *new_handle(apr_pool_t *pool, ew_header *h, ew_tables *t)
     st->h = h;
     st->t = t;
     return st;
-}
-
-static ew_file_slot *file_slots(ew_store *st)
-{
-    return (ew_file_slot *)(void *)((char *)st->t + st->t->files_off);
-}
-
-static uint32_t *index_table(ew_store *st)
-{
-    return (uint32_t *)(void *)((char *)st->t + st->t->index_off);
-}
-
-/* Index entries hold slot + 1 so that zeroed memory is an empty index. */
-static int32_t index_slot(const uint32_t *index, uint32_t pos)
-{
-    return (int32_t)index[pos] - 1;
-}
-
-static void index_put(uint32_t *index, uint32_t pos, int32_t slot)
-{
-    index[pos] = (uint32_t)(slot + 1);
-}
-
-static ew_failure *ring_slots(ew_store *st)
-{
-    return (ew_failure *)(void *)((char *)st->t + st->t->ring_off);
 }
 
 static int init_mutex(pthread_mutex_t *m)
@@ -421,7 +320,7 @@ static uint64_t hash_string(const char *s)
 static void rebuild_after_crash(ew_store *st);
 
 /* Takes the lock, waiting at most timeout_ms (forever when negative). */
-static int store_lock_within(ew_store *st, int timeout_ms)
+int ew_store_lock_within(ew_store *st, int timeout_ms)
 {
     int rc;
     if (timeout_ms < 0) {
@@ -456,12 +355,12 @@ static int store_lock_within(ew_store *st, int timeout_ms)
     return rc;
 }
 
-static int store_lock(ew_store *st)
+int ew_store_lock(ew_store *st)
 {
-    return store_lock_within(st, -1);
+    return ew_store_lock_within(st, -1);
 }
 
-static void store_unlock(ew_store *st)
+void ew_store_unlock(ew_store *st)
 {
     pthread_mutex_unlock(&st->h->lock);
 }
@@ -751,7 +650,7 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     /* cppcheck-suppress ctuuninitvar ; callers fill every field but seq, which the store sets */
     ew_copy_field(file, sizeof(file), failure->file[0] != '\0' ? failure->file : failure->uri);
 
-    int rc = store_lock(st);
+    int rc = ew_store_lock(st);
     if (rc != 0) {
         return rc;
     }
@@ -762,7 +661,7 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     count_in_window(st, failure);
     count_by_handler(st, failure);
     st->h->failures_recorded++;
-    store_unlock(st);
+    ew_store_unlock(st);
     ew_tail_notify(&st->h->tail);
     return 0;
 }
@@ -770,7 +669,7 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
 #ifdef EW_STORE_TESTING
 void ew_store_test_lock_and_mark_busy(ew_store *st, uint32_t file_slot)
 {
-    if (store_lock(st) == 0) {
+    if (ew_store_lock(st) == 0) {
         st->t->dirty = 1;
         st->t->busy_file = (int32_t)file_slot;
         /* Scribble over the index as a torn update would. */
@@ -880,7 +779,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     uint32_t files_room = 0;
     uint32_t recent_room = 0;
     for (;;) {
-        int rc = store_lock_within(st, timeout_ms);
+        int rc = ew_store_lock_within(st, timeout_ms);
         if (rc != 0) {
             return rc;
         }
@@ -890,7 +789,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
         if (files_need <= files_room && recent_need <= recent_room) {
             break; /* keep the lock */
         }
-        store_unlock(st);
+        ew_store_unlock(st);
         files_room =
             files_need + (st->t->files_cap - files_need < 16 ? st->t->files_cap - files_need : 16);
         recent_room = recent_need;
@@ -923,7 +822,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
             recent[nrecent++] = *f;
         }
     }
-    store_unlock(st);
+    ew_store_unlock(st);
 
     if (nfiles > 1) {
         qsort(files, nfiles, sizeof(ew_file_stat), compare_files);
@@ -938,7 +837,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
 int ew_store_failures_after(ew_store *st, uint64_t after, ew_failure *out, uint32_t max,
                             uint32_t *n_out, uint64_t *latest_out)
 {
-    int rc = store_lock(st);
+    int rc = ew_store_lock(st);
     if (rc != 0) {
         return rc;
     }
@@ -965,7 +864,7 @@ int ew_store_failures_after(ew_store *st, uint64_t after, ew_failure *out, uint3
     }
     *n_out = n;
     *latest_out = st->h->failures_recorded;
-    store_unlock(st);
+    ew_store_unlock(st);
     return 0;
 }
 
@@ -986,7 +885,7 @@ int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
     out->taken_us = now_us;
     out->files_capacity = st->t->files_cap;
     out->recent_capacity = st->t->recent_cap;
-    int rc = store_lock(st);
+    int rc = ew_store_lock(st);
     if (rc != 0) {
         return rc;
     }
@@ -996,7 +895,7 @@ int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
     read_windows(st, now_us, out);
     /* Every handed-out slot holds a live file (crash repair compacts). */
     out->files_len = st->t->files_used;
-    store_unlock(st);
+    ew_store_unlock(st);
     return 0;
 }
 
@@ -1011,7 +910,7 @@ ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t 
         tables_len < ew_store_tables_size(files, recent)) {
         goto done;
     }
-    if ((rc = store_lock_within(old, timeout_ms)) != 0) {
+    if ((rc = ew_store_lock_within(old, timeout_ms)) != 0) {
         goto done;
     }
     /* Copy the live rows out of the old tables. */
@@ -1023,7 +922,7 @@ ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t 
     rows = malloc((size_t)ot->files_used * sizeof(*rows) + 1);
     ring = malloc((size_t)nring * sizeof(*ring) + 1);
     if (rows == NULL || ring == NULL) {
-        store_unlock(old);
+        ew_store_unlock(old);
         rc = ENOMEM;
         goto done;
     }
@@ -1065,7 +964,7 @@ ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t 
             append_ring(st, &ring[k - 1], ring[k - 1].seq);
         }
     }
-    store_unlock(old);
+    ew_store_unlock(old);
     rc = 0;
 done:
     free(rows);
@@ -1079,6 +978,6 @@ done:
 #ifdef EW_STORE_TESTING
 int ew_store_test_lock(ew_store *st)
 {
-    return store_lock(st);
+    return ew_store_lock(st);
 }
 #endif

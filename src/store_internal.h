@@ -1,0 +1,128 @@
+/*
+ * The store's private layout: shared by the files that implement ew_store.h
+ * (src/store*.c), never by anything else. ew_store.h keeps the handle
+ * opaque for the module and the formatters; the picture of the layout is at
+ * the top of src/store.c.
+ */
+#ifndef EW_STORE_INTERNAL_H
+#define EW_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "ew_store.h"
+
+#define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
+#define EW_STORE_VERSION 4u
+#define EW_ALIGN 64u
+#define EW_NONE (-1)
+
+typedef struct ew_bucket {
+    int64_t epoch; /* time / EW_BUCKET_US of the counts below */
+    uint64_t count_500;
+    uint64_t count_5xx;
+} ew_bucket;
+
+typedef struct ew_file_slot {
+    ew_file_stat stat;
+    uint64_t hash;
+    int32_t lru_prev; /* towards the most recently failed */
+    int32_t lru_next; /* towards the least recently failed */
+} ew_file_slot;
+
+typedef struct ew_header ew_header;
+typedef struct ew_tables ew_tables;
+
+/* The header: one per server, never resized, never copied. */
+struct ew_header {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t layout_hash; /* sizes and offsets of this build's structures */
+    uint32_t reserved;
+    int64_t since_us;
+
+    /* Hot path: written with relaxed atomics by every request. */
+    alignas(EW_ALIGN) _Atomic uint64_t requests_by_class[EW_CLASS_COUNT];
+    _Atomic uint64_t errors_by_code[EW_CODE_COUNT];
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t duration_us_total;
+    _Atomic uint64_t lock_recoveries;
+
+    /* Everything below, and all of every tables part, is guarded by lock. */
+    alignas(EW_ALIGN) pthread_mutex_t lock;
+    uint64_t failures_recorded;
+    ew_bucket buckets[EW_BUCKETS]; /* slot = epoch % EW_BUCKETS */
+    uint32_t handlers_used;
+    ew_handler_stat handlers[EW_HANDLER_SLOTS];
+    uint64_t handler_other[EW_CODE_COUNT]; /* failures of pairs that did not fit */
+
+    /* Live tails: atomics only, never under the lock. */
+    alignas(EW_ALIGN) ew_tail_shared tail;
+};
+
+/* The tables part's own header, at its start; the rows follow. */
+struct ew_tables {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t layout_hash;
+    uint32_t files_cap;
+    uint32_t recent_cap;
+    uint32_t index_cap; /* power of two */
+    uint64_t files_off; /* from the start of this part */
+    uint64_t index_off;
+    uint64_t ring_off;
+    uint64_t ring_seq; /* failures written to the ring so far */
+    uint64_t files_evicted;
+    uint32_t files_used; /* slots handed out; they are never freed, only reused */
+    int32_t lru_head;    /* most recently failed */
+    int32_t lru_tail;    /* eviction candidate */
+    int32_t busy_file;   /* slot being rewritten, or EW_NONE */
+    int64_t busy_ring;   /* ring sequence being written, or EW_NONE */
+    int32_t dirty;       /* an update is in progress: repair if found set */
+};
+
+/* Process-local handle. Children of one generation share the same tables;
+ * after a resize, children of the previous generation keep the old ones (the
+ * new segment is not mapped in them) while all count into the one header. */
+struct ew_store {
+    ew_header *h;
+    ew_tables *t;
+};
+
+/* The lock over the header's guarded part and every tables part (src/store.c).
+ * ew_store_lock_within waits at most timeout_ms (forever when negative),
+ * recovers a dead holder's lock and repairs tables it left half-written;
+ * it returns 0 or an errno value. */
+int ew_store_lock_within(ew_store *st, int timeout_ms);
+int ew_store_lock(ew_store *st);
+void ew_store_unlock(ew_store *st);
+
+static inline ew_file_slot *file_slots(ew_store *st)
+{
+    return (ew_file_slot *)(void *)((char *)st->t + st->t->files_off);
+}
+
+static inline uint32_t *index_table(ew_store *st)
+{
+    return (uint32_t *)(void *)((char *)st->t + st->t->index_off);
+}
+
+/* Index entries hold slot + 1 so that zeroed memory is an empty index. */
+static inline int32_t index_slot(const uint32_t *index, uint32_t pos)
+{
+    return (int32_t)index[pos] - 1;
+}
+
+static inline void index_put(uint32_t *index, uint32_t pos, int32_t slot)
+{
+    index[pos] = (uint32_t)(slot + 1);
+}
+
+static inline ew_failure *ring_slots(ew_store *st)
+{
+    return (ew_failure *)(void *)((char *)st->t + st->t->ring_off);
+}
+
+#endif
