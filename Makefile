@@ -35,7 +35,7 @@ PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.
 HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c src/tail.c \
 	src/server_stats.c src/status_hook.c src/status_map.c
 
-HEADERS = $(wildcard include/*.h)
+HEADERS = $(wildcard include/*.h src/*.h)
 
 STD_FLAGS = -std=c11 -D_GNU_SOURCE
 WARN_FLAGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -267,10 +267,10 @@ install: all
 	@echo "now: a2enmod errwatch && apachectl configtest && systemctl reload apache2"
 
 format:
-	clang-format -i mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
+	clang-format -i mod_errwatch.c src/*.c src/*.h include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
 
 check-format:
-	clang-format --dry-run -Werror mod_errwatch.c src/*.c include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
+	clang-format --dry-run -Werror mod_errwatch.c src/*.c src/*.h include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
 
 clean:
 	rm -rf .libs build src/.libs t/tmp *.la *.lo *.slo *.o src/*.la src/*.lo src/*.slo src/*.o
