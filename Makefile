@@ -127,6 +127,8 @@ SAN_RUNTIME = $(shell $(SAN_CC) -print-file-name=libclang_rt.asan-x86_64.so 2>/d
 # clang flags httpd's {NULL} command_rec terminator as a missing initializer.
 SAN_COMPILE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-g -O1 -Wno-missing-field-initializers
+# The harness gives each server a copy of lsan.supp in its world-readable
+# temp dir (the children, as www-data, cannot read a checkout under /root).
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/t/sanitize/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -158,13 +158,30 @@ my $SANITIZER_RE = qr/runtime error:|AddressSanitizer|LeakSanitizer|UndefinedBeh
 # has unloaded libphp, so they cannot be told apart from the module's (see
 # t/sanitize/README.md); the short -t / -k commands are not checked either.
 sub apache2_child_env {
-    my ($check_leaks) = @_;
+    my ($check_leaks, $lsan_options) = @_;
     return unless $ENV{ERRWATCH_PRELOAD};
     $ENV{LD_PRELOAD}       = $ENV{ERRWATCH_PRELOAD};
+    $ENV{LSAN_OPTIONS}     = $lsan_options if defined $lsan_options;
     $ENV{PHP_INI_SCAN_DIR} = '';
     $ENV{ASAN_OPTIONS}     = join ':', grep { length } $ENV{ASAN_OPTIONS} // '', 'detect_leaks=0'
       unless $check_leaks;
     return;
+}
+
+# LSAN_OPTIONS with its suppressions file copied into $dir. LeakSanitizer
+# reads that file in each server child at exit, and the children run as
+# www-data, which cannot read a checkout under /root (mode 0700).
+sub lsan_options_in {
+    my ($dir) = @_;
+    my $opts = $ENV{LSAN_OPTIONS};
+    return undef unless $ENV{ERRWATCH_PRELOAD} && defined $opts && $opts =~ /(?:^|:)suppressions=([^:]+)/;
+    my $from = $1;
+    open my $fh, '<:raw', $from or die "LSAN_OPTIONS: cannot read suppressions file $from: $!\n";
+    close $fh;
+    my $copy = "$dir/lsan.supp";
+    spew($copy, slurp($from), 0644);
+    $opts =~ s/(^|:)suppressions=[^:]+/$1suppressions=$copy/;
+    return $opts;
 }
 
 sub module_path {
@@ -348,6 +365,7 @@ sub new {
     chmod 0755, "$self->{dir}/run", "$self->{dir}/logs";
     $self->{docroot} = "$self->{dir}/htdocs";
     copy_tree(File::Spec->catdir(repo_root(), 't', 'htdocs'), $self->{docroot});
+    $self->{lsan_options} = lsan_options_in($self->{dir});
     # A file name with HTML metacharacters; made here rather than kept in git.
     spew("$self->{docroot}/php/x<y>&\"z.php",
         "<?php\nrequire_once __DIR__ . '/hostile-missing.phpp';\n", 0644);
@@ -591,7 +609,7 @@ sub try_start {
         # Its own process group, so a terminal's Ctrl-C reaches it only
         # through our END block's orderly stop.
         setpgrp(0, 0);
-        apache2_child_env(!$self->{php});
+        apache2_child_env(!$self->{php}, $self->{lsan_options});
         exec {apache2_bin()} apache2_bin(), '-f', $self->{conf}, '-DFOREGROUND'
           or POSIX::_exit(127);
     }
