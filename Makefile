@@ -136,7 +136,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1 \
 
 $(SAN_MODULE): $(PURE_SRC) $(HTTPD_SRC) $(HEADERS) errwatch.map
 	@rm -rf $(SAN_DIR) && mkdir -p $(SAN_DIR)
-	cp --parents $(HTTPD_SRC) $(PURE_SRC) $(SAN_DIR)/
+	cp --parents $(HTTPD_SRC) $(PURE_SRC) $(wildcard src/*.h) $(SAN_DIR)/
 	cd $(SAN_DIR) && $(APXS) -S CC=$(SAN_CC) -c -o mod_errwatch.la -I $(CURDIR)/include \
 	    $(foreach f,$(STD_FLAGS) $(WARN_FLAGS) $(SAN_COMPILE_FLAGS),-Wc,$(f)) \
 	    -Wl,-Wl,--version-script=$(CURDIR)/errwatch.map \
