@@ -237,7 +237,10 @@ case $mode in
 esac
 
 note "running '$mode' in $root (limit ${timeout_s}s)"
-timeout --kill-after=30 "$timeout_s" unshare --mount --propagation private -- "$self" --inner "$root" "$script"
+# In the background and waited for, so that a TERM to this script runs its
+# cleanup at once (bash delays traps until a foreground command ends).
+timeout --kill-after=30 "$timeout_s" unshare --mount --propagation private -- "$self" --inner "$root" "$script" &
+wait $!
 rc=$?
 elapsed=$((SECONDS - start))
 wall="$((elapsed / 60)) min $((elapsed % 60)) s"
