@@ -142,6 +142,20 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
+# ---- runs that were killed before they could clean up ----
+for stale in "$CACHE"/runs/*-[0-9]*; do
+    [ -d "$stale" ] || continue
+    kill -0 "${stale##*-}" 2>/dev/null && continue
+    in_use=0
+    for pid in /proc/[0-9]*; do
+        case $(readlink "$pid/root" 2>/dev/null) in "$stale"/*) in_use=1; break ;; esac
+    done
+    if [ $in_use = 0 ] && ! grep -q " ${stale}/" /proc/self/mounts; then
+        note "removing $stale, left by a run that was killed"
+        rm -rf --one-file-system "$stale"
+    fi
+done
+
 # ---- the base root, made once ----
 base=$CACHE/base
 (
@@ -174,9 +188,6 @@ note "tree: $tree at $(git -C "$tree" log -1 --format='%h %s' "$sha")"
 
 # The script run in the root (bash -l, in /root). Every step says what it
 # does; the first failure ends it with its exit code.
-port=$(perl -MIO::Socket::INET -e \
-    'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0) or die; print $s->sockport')
-[ -n "$port" ] || die "cannot pick a free port"
 read -r -d '' prologue <<'EOF'
 set -eu
 cd /root
@@ -186,43 +197,50 @@ chmod 0700 /root/project
 cd /root/project
 echo "fresh-root(in): /root is $(stat -c %a /root), /root/project is $(stat -c %a /root/project)"
 EOF
-read -r -d '' run_check <<EOF
+read -r -d '' run_check <<'EOF'
+# The packages and the build first, so that the port is picked just before
+# the demo takes it (the host's loopback is shared).
+echo "fresh-root(in): make deps all"
+if ! make deps all >/tmp/make-deps.out 2>&1; then
+    echo "fresh-root(in): FAIL: make deps all"; cat /tmp/make-deps.out; exit 1
+fi
+port=$(perl -MIO::Socket::INET -e \
+    'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0) or die; print $s->sockport')
 echo "fresh-root(in): make run PORT=$port"
 setsid make run PORT=$port >/tmp/make-run.out 2>&1 &
-mk=\$!
-stop_demo() { kill -TERM -- -\$mk 2>/dev/null || true; wait \$mk 2>/dev/null || true; }
+mk=$!
+stop_demo() { kill -TERM -- -$mk 2>/dev/null || true; wait $mk 2>/dev/null || true; }
 trap stop_demo EXIT
 base=http://127.0.0.1:$port
-# make run installs the packages first: allow it 30 minutes.
 up=0
-for _ in \$(seq 1 1800); do
-    if ! kill -0 \$mk 2>/dev/null; then break; fi
-    if [ -x /usr/bin/curl ] && curl -s -o /dev/null --max-time 5 \$base/; then up=1; break; fi
+for _ in $(seq 1 300); do
+    if ! kill -0 $mk 2>/dev/null; then break; fi
+    if [ -x /usr/bin/curl ] && curl -s -o /dev/null --max-time 5 $base/; then up=1; break; fi
     sleep 1
 done
-if [ \$up != 1 ]; then
-    echo "fresh-root(in): FAIL: the demo did not answer on \$base"; cat /tmp/make-run.out; exit 1
+if [ $up != 1 ]; then
+    echo "fresh-root(in): FAIL: the demo did not answer on $base"; cat /tmp/make-run.out; exit 1
 fi
 fail=0
 for page in fatal.php parse.php; do
-    code=\$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 \$base/\$page)
-    echo "fresh-root(in): /\$page answered \$code"
-    [ "\$code" = 500 ] || fail=1
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 $base/$page)
+    echo "fresh-root(in): /$page answered $code"
+    [ "$code" = 500 ] || fail=1
 done
-json=\$(curl -s --max-time 30 "\$base/errwatch?json")
+json=$(curl -s --max-time 30 "$base/errwatch?json")
 for want in fatal.php class-wp-locale.phpp parse.php 'syntax error'; do
-    if printf '%s' "\$json" | grep -qF "\$want"; then
-        echo "fresh-root(in): /errwatch?json records '\$want'"
+    if printf '%s' "$json" | grep -qF "$want"; then
+        echo "fresh-root(in): /errwatch?json records '$want'"
     else
-        echo "fresh-root(in): FAIL: /errwatch?json does not record '\$want'"; fail=1
+        echo "fresh-root(in): FAIL: /errwatch?json does not record '$want'"; fail=1
     fi
 done
 stop_demo
 trap - EXIT
-if curl -s -o /dev/null --max-time 5 \$base/; then
+if curl -s -o /dev/null --max-time 5 $base/; then
     echo "fresh-root(in): FAIL: the demo still answers after stopping"; fail=1
 fi
-if [ \$fail != 0 ]; then
+if [ $fail != 0 ]; then
     echo "fresh-root(in): make run output:"; cat /tmp/make-run.out; exit 1
 fi
 echo "fresh-root(in): make run check passed"
