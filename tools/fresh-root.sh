@@ -35,7 +35,8 @@
 # /run are mounted; the namespace and its mounts go away when the run ends,
 # however it ends. Any process still running in the root afterwards (a
 # server that outlived a killed test) is killed, by pid, and the run
-# directory is removed. Package scripts cannot start services in the root
+# directory is removed (a run killed before it could do that is removed by
+# the next run). Package scripts cannot start services in the root
 # (usr/sbin/policy-rc.d), so installing apache2 starts no server on the
 # host's port 80. The root shares the host's network, as tests expect to
 # reach deb.debian.org and use kernel-chosen loopback ports.
