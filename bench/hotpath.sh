@@ -194,6 +194,14 @@ test_module=$src/t/modules/.libs/mod_errwatch_test.so
 [ -f "$test_module" ] || die "$test_module not found"
 [ -f "$module" ] || die "$module not found"
 [ -f "$errwatch_conf" ] || die "$errwatch_conf not found"
+# The server runs whole as $BENCH_USER, who cannot read a checkout under
+# /root (mode 0700): it loads copies from $tmp.
+mkdir "$tmp/module"
+cp -p "$module" "$test_module" "$errwatch_conf" "$tmp/module/"
+chmod -R a+rX "$tmp/module"
+server_module=$tmp/module/$(basename "$module")
+test_module=$tmp/module/$(basename "$test_module")
+errwatch_conf=$tmp/module/$(basename "$errwatch_conf")
 extra_name=
 if [ -n "${EXTRA_CONF:-}" ]; then
     [ -f "$EXTRA_CONF" ] || die "EXTRA_CONF $EXTRA_CONF not found"
@@ -248,11 +256,11 @@ EOF
             printf '<Location "/errwatch">\n    Require local\n</Location>\n'
             ;;
         errwatch | errwatch-500 | errwatch-502)
-            echo "LoadModule errwatch_module $module"
+            echo "LoadModule errwatch_module $server_module"
             echo "Include $errwatch_conf"
             ;;
         errwatch-noconf)
-            echo "LoadModule errwatch_module $module"
+            echo "LoadModule errwatch_module $server_module"
             ;;
         status | status-location)
             echo "LoadModule status_module $MODDIR/mod_status.so"

@@ -109,6 +109,15 @@ build_module() {
     for f in "$module" "$test_module" "$errwatch_conf"; do
         [ -f "$f" ] || die "$f not found"
     done
+    # The server may run as $BENCH_USER (status.sh runs it whole under
+    # setpriv), who cannot read a checkout under /root (mode 0700): it loads
+    # copies from $tmp.
+    mkdir -p "$tmp/module"
+    cp -p "$module" "$test_module" "$errwatch_conf" "$tmp/module/"
+    chmod -R a+rX "$tmp/module"
+    module=$tmp/module/$(basename "$module")
+    test_module=$tmp/module/$(basename "$test_module")
+    errwatch_conf=$tmp/module/$(basename "$errwatch_conf")
 }
 
 # module_label: how the report names the module that was measured.
