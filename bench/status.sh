@@ -164,7 +164,7 @@ if [[ " $STATUS_PARTS " == *" scrape "* ]]; then
                     -w '%{stderr}%{http_code}\n' 2>"$tmp/scrape-$r.codes" &
                 scraper=$!
                 bench_pids+=("$scraper")
-                sleep 0.2 # the scraper is connected and fetching
+                codes=$tmp/scrape-$r.codes
             elif [ "$mode" = paced ]; then
                 # A monitoring system's pace, made heavy: the three pages
                 # every second (sleep sets the pace; nothing waits on it).
@@ -174,6 +174,13 @@ if [[ " $STATUS_PARTS " == *" scrape "* ]]; then
                 done) 2>"$tmp/paced-$r.codes" &
                 scraper=$!
                 bench_pids+=("$scraper")
+                codes=$tmp/paced-$r.codes
+            fi
+            if [ -n "$scraper" ]; then
+                # wrk starts once the scraper has its first page (on a busy
+                # machine that can take longer than a smoke run's DURATION).
+                deadline=$((SECONDS + 30))
+                until [ -s "$codes" ] || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.05; done
             fi
             wrk -t1 -c4 -d "${DURATION}s" --latency "http://127.0.0.1:$p/1k.html" >"$f" 2>&1 ||
                 die "wrk failed (see $f)"
