@@ -99,6 +99,13 @@ int ew_store_lock_within(ew_store *st, int timeout_ms);
 int ew_store_lock(ew_store *st);
 void ew_store_unlock(ew_store *st);
 
+/* Restore (src/store_persist.c), with the lock held: a file row goes in as
+ * the most recently failed (put them oldest first; a name already present is
+ * skipped; a full table evicts its least recent row), a ring entry as the
+ * newest with its own seq. */
+void ew_store_put_file_row(ew_store *st, const ew_file_stat *row);
+void ew_store_put_ring_entry(ew_store *st, const ew_failure *f);
+
 static inline ew_file_slot *file_slots(ew_store *st)
 {
     return (ew_file_slot *)(void *)((char *)st->t + st->t->files_off);
