@@ -219,6 +219,23 @@ void ew_copy_field(char *dst, size_t dst_size, const char *src);
 /* Class index (see EW_CLASS_*) of an HTTP status. */
 int ew_status_class(int status);
 
+/* Per-minute history (src/store_history.c): 5xx, 500 and crashes per
+ * minute for the last 24 h, counted when each failure was logged. */
+#define EW_HISTORY_MINUTES 1440
+#define EW_MINUTE_US 60000000LL
+
+typedef struct ew_history_minute {
+    int64_t minute_us; /* start of the minute, microseconds since the epoch */
+    uint64_t count_5xx;
+    uint64_t count_500;
+    uint64_t crashes;
+} ew_history_minute;
+
+/* The `minutes` (1..EW_HISTORY_MINUTES) minutes ending with the one holding
+ * now_us, oldest first, into out[0..minutes); a minute with nothing
+ * recorded is all zero but its minute_us. Returns 0 or an errno value. */
+int ew_store_history(ew_store *st, int64_t now_us, uint32_t minutes, ew_history_minute *out);
+
 /* The state file (src/store_persist.c): the store's evidence written out
  * so that it survives a full stop and start. The format is this build's own
  * (host byte order, this build's row sizes): a file from another version is

@@ -65,6 +65,7 @@ static uint32_t layout_hash(void)
         sizeof(ew_failure),
         sizeof(ew_handler_stat),
         sizeof(ew_bucket),
+        sizeof(ew_minute),
         offsetof(struct ew_header, lock),
         offsetof(struct ew_header, buckets),
         offsetof(struct ew_header, handlers),
@@ -659,6 +660,7 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     append_ring(st, failure, st->h->failures_recorded + 1);
     st->t->dirty = 0;
     count_in_window(st, failure);
+    ew_store_history_count(st, failure);
     count_by_handler(st, failure);
     st->h->failures_recorded++;
     ew_store_unlock(st);

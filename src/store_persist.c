@@ -7,7 +7,8 @@
  *            sizes, section count, when written, since_us
  *   sections each: tag, row count, byte length, rows; in this order, once:
  *            counters (1 row), window buckets, handler rows, file rows
- *            (least recently failed first), ring entries (oldest first)
+ *            (least recently failed first), ring entries (oldest first),
+ *            non-empty history minutes
  *   trailer  FNV-1a 64 of every byte before it
  *
  * The reader trusts nothing: a hand-edited or truncated file must never
@@ -26,15 +27,22 @@
 #define STATE_VERSION 1u
 #define BYTE_ORDER_MARK 0x01020304u
 
-enum { SEC_COUNTERS = 1, SEC_BUCKETS, SEC_HANDLERS, SEC_FILES, SEC_RING, SEC_COUNT = SEC_RING };
+enum {
+    SEC_COUNTERS = 1,
+    SEC_BUCKETS,
+    SEC_HANDLERS,
+    SEC_FILES,
+    SEC_RING,
+    SEC_HISTORY,
+    SEC_COUNT = SEC_HISTORY
+};
 
 typedef struct state_header {
     char magic[8];
     uint32_t version;
     uint32_t byte_order;
-    uint32_t row_sizes[4]; /* failure, file stat, handler stat, bucket */
+    uint32_t row_sizes[5]; /* failure, file stat, handler stat, bucket, minute */
     uint32_t sections;
-    uint32_t reserved;
     int64_t written_us;
     int64_t since_us;
 } state_header;
@@ -62,6 +70,7 @@ static const size_t row_size[SEC_COUNT + 1] = {
     sizeof(ew_handler_stat),
     sizeof(ew_file_stat),
     sizeof(ew_failure),
+    sizeof(ew_minute),
 };
 
 static uint64_t fnv1a(const unsigned char *p, size_t n)
@@ -84,6 +93,7 @@ static void fill_header(state_header *hd, int64_t now_us, int64_t since_us)
     hd->row_sizes[1] = (uint32_t)sizeof(ew_file_stat);
     hd->row_sizes[2] = (uint32_t)sizeof(ew_handler_stat);
     hd->row_sizes[3] = (uint32_t)sizeof(ew_bucket);
+    hd->row_sizes[4] = (uint32_t)sizeof(ew_minute);
     hd->sections = SEC_COUNT;
     hd->written_us = now_us;
     hd->since_us = since_us;
@@ -132,7 +142,7 @@ int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **da
     size_t max = sizeof(state_header) + SEC_COUNT * sizeof(section_header) + sizeof(c) +
                  EW_BUCKETS * sizeof(ew_bucket) + EW_HANDLER_SLOTS * sizeof(ew_handler_stat) +
                  (size_t)t->files_used * sizeof(ew_file_stat) + (size_t)nring * sizeof(ew_failure) +
-                 sizeof(uint64_t);
+                 EW_HISTORY_MINUTES * sizeof(ew_minute) + sizeof(uint64_t);
     char *buf = apr_pcalloc(pool, max);
     char *p = buf + sizeof(state_header);
 
@@ -187,6 +197,18 @@ int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **da
     }
     (void)put_section(ring_at, SEC_RING, kept);
 
+    uint32_t nminutes = 0;
+    for (int i = 0; i < EW_HISTORY_MINUTES; i++) {
+        nminutes += st->h->history[i].count_5xx > 0 || st->h->history[i].crashes > 0;
+    }
+    p = put_section(p, SEC_HISTORY, nminutes);
+    for (int i = 0; i < EW_HISTORY_MINUTES; i++) {
+        if (st->h->history[i].count_5xx > 0 || st->h->history[i].crashes > 0) {
+            memcpy(p, &st->h->history[i], sizeof(ew_minute));
+            p += sizeof(ew_minute);
+        }
+    }
+
     state_header hd;
     fill_header(&hd, now_us, st->h->since_us);
     ew_store_unlock(st);
@@ -221,7 +243,9 @@ static const char *check_bucket(const ew_bucket *b)
 
 static const char *check_handler(const ew_handler_stat *h)
 {
-    if (!terminated(h->handler, sizeof(h->handler)) || !http_status(h->status)) {
+    /* Status 0: crashes, which the handler table counts too. */
+    if (!terminated(h->handler, sizeof(h->handler)) ||
+        (h->status != 0 && !http_status(h->status))) {
         return "a handler row is malformed";
     }
     return NULL;
@@ -276,7 +300,7 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
     }
     if (hd->row_sizes[0] != sizeof(ew_failure) || hd->row_sizes[1] != sizeof(ew_file_stat) ||
         hd->row_sizes[2] != sizeof(ew_handler_stat) || hd->row_sizes[3] != sizeof(ew_bucket) ||
-        hd->sections != SEC_COUNT) {
+        hd->row_sizes[4] != sizeof(ew_minute) || hd->sections != SEC_COUNT) {
         return "written by a build with another layout";
     }
     size_t body = len - sizeof(uint64_t);
@@ -307,7 +331,8 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
         return "bytes after the last section";
     }
     if (out->count[SEC_COUNTERS] != 1 || out->count[SEC_BUCKETS] > EW_BUCKETS ||
-        out->count[SEC_HANDLERS] > EW_HANDLER_SLOTS) {
+        out->count[SEC_HANDLERS] > EW_HANDLER_SLOTS ||
+        out->count[SEC_HISTORY] > EW_HISTORY_MINUTES) {
         return "a section has too many rows";
     }
     memcpy(&out->counters, out->rows[SEC_COUNTERS], sizeof(out->counters));
@@ -327,6 +352,13 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
         ew_file_stat f;
         memcpy(&f, out->rows[SEC_FILES] + (size_t)i * sizeof(f), sizeof(f));
         why = check_file(&f);
+    }
+    for (uint32_t i = 0; i < out->count[SEC_HISTORY] && why == NULL; i++) {
+        ew_minute m;
+        memcpy(&m, out->rows[SEC_HISTORY] + i * sizeof(m), sizeof(m));
+        if (m.minute < 0 || m.count_500 > m.count_5xx) {
+            why = "a history minute is out of range";
+        }
     }
     uint64_t prev_seq = 0;
     for (uint32_t i = 0; i < out->count[SEC_RING] && why == NULL; i++) {
@@ -386,6 +418,11 @@ int ew_store_restore(ew_store *st, const void *data, size_t len, int64_t *writte
         if (dst->epoch <= b.epoch) {
             *dst = b;
         }
+    }
+    for (uint32_t i = 0; i < in.count[SEC_HISTORY]; i++) {
+        ew_minute m;
+        memcpy(&m, in.rows[SEC_HISTORY] + i * sizeof(m), sizeof(m));
+        ew_store_history_put(st, &m);
     }
     st->h->handlers_used = in.count[SEC_HANDLERS];
     memcpy(st->h->handlers, in.rows[SEC_HANDLERS],

@@ -182,8 +182,10 @@ START_TEST(resealed_edits_are_refused)
     size_t len;
     ck_assert_int_eq(ew_store_serialize(st, pool, T0 + 6000000, &data, &len), 0);
     char *copy = malloc(len);
-    /* The ring is last: its final entry ends 8 bytes before the end. */
-    size_t last = len - 8 - sizeof(ew_failure);
+    /* The ring's last entry comes before the history section (its 16-byte
+     * header and one minute: busy_store's failures share a minute) and
+     * the 8-byte trailer. A history row is the size of ew_history_minute. */
+    size_t last = len - 8 - sizeof(ew_history_minute) - 16 - sizeof(ew_failure);
 
     memcpy(copy, data, len);
     memset(copy + last + offsetof(ew_failure, uri), 'A', EW_URI_MAX); /* unterminated */
@@ -236,6 +238,66 @@ START_TEST(change_mark_moves_with_responses_and_failures)
 }
 END_TEST
 
+/* The history over a day and a half, with the clock injected through the
+ * failures' times: minutes fill, empty ones read as zero, a minute a day
+ * old is reused, and the history survives a round trip. */
+START_TEST(history_over_time)
+{
+    ew_store *st = fresh(8, 8, T0);
+    const int64_t M = EW_MINUTE_US;
+    const int64_t base = (T0 / M) * M; /* start of a minute */
+    fail_at(st, "/a.php", 500, base + 1000000);
+    fail_at(st, "/a.php", 503, base + 2000000);
+    fail_at(st, "/b.php", 500, base + 2 * M + 5000000);
+    ew_failure crash;
+    memset(&crash, 0, sizeof(crash));
+    crash.time_us = base + 2 * M + 6000000;
+    crash.crash_signal = 11;
+    ew_copy_field(crash.uri, sizeof(crash.uri), "/crash");
+    ck_assert_int_eq(ew_store_record_failure(st, &crash), 0);
+
+    ew_history_minute h[EW_HISTORY_MINUTES];
+    ck_assert_int_eq(ew_store_history(st, base + 2 * M + 30000000, 3, h), 0);
+    ck_assert_int_eq(h[0].minute_us, base);
+    ck_assert_uint_eq(h[0].count_5xx, 2);
+    ck_assert_uint_eq(h[0].count_500, 1);
+    ck_assert_uint_eq(h[1].count_5xx, 0);
+    ck_assert_int_eq(h[1].minute_us, base + M);
+    ck_assert_uint_eq(h[2].count_5xx, 1);
+    ck_assert_uint_eq(h[2].crashes, 1);
+
+    /* An hour later: 61 minutes reach back to base + 2 M exactly. */
+    ck_assert_int_eq(ew_store_history(st, base + 62 * M, 61, h), 0);
+    uint64_t total = 0;
+    for (int i = 0; i < 61; i++) {
+        total += h[i].count_5xx;
+    }
+    ck_assert_uint_eq(total, 1); /* only the minute at base + 2 M */
+    ck_assert_uint_eq(h[0].count_5xx, 1);
+
+    /* Round trip. */
+    char *data;
+    size_t len;
+    ck_assert_int_eq(ew_store_serialize(st, pool, base + 3 * M, &data, &len), 0);
+    ew_store *st2 = fresh(8, 8, base + 10 * M);
+    const char *why = NULL;
+    ck_assert_msg(ew_store_restore(st2, data, len, NULL, &why) == 0, "refused: %s", why);
+    ew_history_minute h2[3];
+    ck_assert_int_eq(ew_store_history(st2, base + 2 * M, 3, h2), 0);
+    ck_assert_uint_eq(h2[0].count_5xx, 2);
+    ck_assert_uint_eq(h2[2].crashes, 1);
+
+    /* A day later the same slot belongs to a new minute: the old counts
+     * are gone, not added. */
+    fail_at(st, "/a.php", 500, base + (int64_t)EW_HISTORY_MINUTES * M + 1000000);
+    ck_assert_int_eq(ew_store_history(st, base + (int64_t)EW_HISTORY_MINUTES * M, 1, h), 0);
+    ck_assert_uint_eq(h[0].count_5xx, 1);
+    ck_assert_int_eq(ew_store_history(st, base, EW_HISTORY_MINUTES, h), 0);
+    ck_assert_uint_eq(h[EW_HISTORY_MINUTES - 1].count_5xx, 0); /* base itself: overwritten */
+    ck_assert_int_eq(ew_store_history(st, base, EW_HISTORY_MINUTES + 1, h), EINVAL);
+}
+END_TEST
+
 Suite *persist_suite(void)
 {
     Suite *s = suite_create("persist");
@@ -248,6 +310,7 @@ Suite *persist_suite(void)
     tcase_add_test(tc, resealed_edits_are_refused);
     tcase_add_test(tc, restore_refuses_a_used_store);
     tcase_add_test(tc, change_mark_moves_with_responses_and_failures);
+    tcase_add_test(tc, history_over_time);
     suite_add_tcase(s, tc);
     return s;
 }
