@@ -210,4 +210,15 @@ sub aside_files {
     ok(!@left, "$L: nothing of errwatch in the runtime directory") or diag("@left");
 }
 
+# ---------------------------------------------------------------------------
+# 6. Bad directive values stop httpd with the directive's name
+# ---------------------------------------------------------------------------
+for my $bad ('ErrWatchStateInterval 0', 'ErrWatchStateInterval 10s', 'ErrWatchStateFile ""') {
+    my ($rc, $out) = ErrWatchTest->configtest(extra_conf => $bad);
+    isnt($rc, 0, "configtest refuses '$bad'");
+    like($out, qr/ErrWatchState(?:Interval|File)/, "... naming the directive") or diag($out);
+}
+my ($ok_rc) = ErrWatchTest->configtest(extra_conf => "ErrWatchStateFile none\nErrWatchStateInterval 60");
+is($ok_rc, 0, 'configtest accepts none and 60');
+
 done_testing;
