@@ -30,10 +30,10 @@ DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
 	src/format_html.c src/format_metrics.c src/format_time.c src/net.c src/attribution.c src/query.c \
-	src/format_tail.c src/tail_wait.c
+	src/format_tail.c src/tail_wait.c src/store_persist.c src/store_history.c
 # httpd glue.
 HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c src/tail.c \
-	src/server_stats.c src/status_hook.c src/status_map.c
+	src/server_stats.c src/status_hook.c src/status_map.c src/persist.c
 
 HEADERS = $(wildcard include/*.h src/*.h)
 
@@ -210,7 +210,7 @@ test: deps
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_TARGETS = escape time query attribution net format_html format_json format_auto format_metrics \
-	tail
+	tail state
 FUZZ_CFLAGS = $(STD_FLAGS) $(WARN_FLAGS) -g -O1 -I include -I t/fuzz -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(shell pkg-config --cflags apr-1 2>/dev/null)
 FUZZ_SAN = address,undefined
@@ -222,6 +222,7 @@ FUZZ_MAX_LEN_query = 1024
 FUZZ_MAX_LEN_attribution = 8192
 FUZZ_MAX_LEN_net = 32
 FUZZ_MAX_LEN_format = 40000
+FUZZ_MAX_LEN_state = 20000
 
 build/fuzz/obj/%.o: %.c $(HEADERS) t/fuzz/fuzz_support.h
 	@mkdir -p $(dir $@)

@@ -21,6 +21,7 @@ static void errwatch_register_hooks(apr_pool_t *p)
     ew_status_map_register_hooks();
     ew_capture_register_hooks(p);
     ew_status_hook_register();
+    ew_persist_register_hooks();
 }
 
 AP_DECLARE_MODULE(errwatch) = {

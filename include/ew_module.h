@@ -28,6 +28,8 @@ typedef struct ew_server_conf {
     uint32_t tail_max;       /* ErrWatchTailMax: tails open at once, server-wide */
     uint32_t tail_max_time;  /* ErrWatchTailMaxTime: seconds one may stay open */
     uint32_t tail_keepalive; /* ErrWatchTailKeepAlive: seconds between keep-alives */
+    const char *state_file;  /* ErrWatchStateFile: NULL = unset, "" = none */
+    uint32_t state_interval; /* ErrWatchStateInterval: seconds; UINT32_MAX = unset */
 } ew_server_conf;
 
 /* Defaults and limits of the tail directives (docs/configuration.md). */
@@ -36,6 +38,9 @@ typedef struct ew_server_conf {
 #define EW_TAIL_MAX_TIME_LIMIT 86400
 #define EW_TAIL_KEEPALIVE_DEFAULT 15
 #define EW_TAIL_KEEPALIVE_LIMIT 300
+#define EW_STATE_FILE_DEFAULT "errwatch.state"
+#define EW_STATE_INTERVAL_DEFAULT 10
+#define EW_STATE_INTERVAL_LIMIT 86400
 
 /* Per-directory config (<Directory>, <Location>, .htaccess is not allowed). */
 typedef struct ew_dir_conf {
@@ -55,11 +60,21 @@ uint32_t ew_conf_recent(const server_rec *s);
 uint32_t ew_conf_tail_max(const server_rec *s);
 uint32_t ew_conf_tail_max_time(const server_rec *s);
 uint32_t ew_conf_tail_keepalive(const server_rec *s);
+/* The state file's path (DefaultRuntimeDir-relative default), or NULL for
+ * `ErrWatchStateFile none`. */
+const char *ew_conf_state_file(apr_pool_t *p, const server_rec *s);
+uint32_t ew_conf_state_interval(const server_rec *s);
 const ew_dir_conf *ew_dir_config(const request_rec *r);
 
 /* shm.c: the store, created in the parent and inherited by every child. */
 int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
 ew_store *ew_shm_store(void);
+/* Was the store made new in this generation (first start, not a restart)? */
+int ew_shm_store_is_new(void);
+
+/* persist.c: the state file, restored at start-up and written by the
+ * parent (monitor hook, stop and restart). */
+void ew_persist_register_hooks(void);
 
 /* capture.c: hooks that see every request. */
 void ew_capture_register_hooks(apr_pool_t *p);

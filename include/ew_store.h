@@ -219,6 +219,47 @@ void ew_copy_field(char *dst, size_t dst_size, const char *src);
 /* Class index (see EW_CLASS_*) of an HTTP status. */
 int ew_status_class(int status);
 
+/* Per-minute history (src/store_history.c): 5xx, 500 and crashes per
+ * minute for the last 24 h, counted when each failure was logged. */
+#define EW_HISTORY_MINUTES 1440
+#define EW_MINUTE_US 60000000LL
+
+typedef struct ew_history_minute {
+    int64_t minute_us; /* start of the minute, microseconds since the epoch */
+    uint64_t count_5xx;
+    uint64_t count_500;
+    uint64_t crashes;
+} ew_history_minute;
+
+/* The `minutes` (1..EW_HISTORY_MINUTES) minutes ending with the one holding
+ * now_us, oldest first, into out[0..minutes); a minute with nothing
+ * recorded is all zero but its minute_us. Returns 0 or an errno value. */
+int ew_store_history(ew_store *st, int64_t now_us, uint32_t minutes, ew_history_minute *out);
+
+/* The state file (src/store_persist.c): the store's evidence written out
+ * so that it survives a full stop and start. The format is this build's own
+ * (host byte order, this build's row sizes): a file from another version is
+ * refused, never guessed at. */
+
+/* Serializes counters, window buckets, handler rows, file rows and the ring
+ * into pool memory as of now_us. Returns 0 or an errno value. */
+int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **data_out,
+                       size_t *len_out);
+
+/* Restores what data holds into a fresh store (nothing recorded yet):
+ * counters are added to the store's (so Prometheus counters continue),
+ * since_us goes back to the original start, file rows and ring entries that
+ * fit the store's capacities are put back, most recent kept. Every length,
+ * index and string is checked first; on any defect nothing is changed and
+ * *why_out says what was wrong. *written_us_out (may be NULL) is when the
+ * file was written. Returns 0, EINVAL (bad data) or an errno value. */
+int ew_store_restore(ew_store *st, const void *data, size_t len, int64_t *written_us_out,
+                     const char **why_out);
+
+/* A number that changes whenever anything the state file holds changed
+ * (responses counted or failures recorded); cheap, no lock. */
+uint64_t ew_store_change_mark(ew_store *st);
+
 #ifdef EW_STORE_TESTING
 /* Test hook: take the lock and return without releasing it, so a test can
  * kill the process while it holds the lock mid-update. */

@@ -223,6 +223,10 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     f.duration_us = duration_us;
     f.pid = (int32_t)getpid();
     f.status = (uint16_t)status;
+    /* A response, not a crash or a marker: these are stored and persisted. */
+    f.crash_signal = 0;
+    f.in_flight = 0;
+    f.event = EW_EVENT_FAILURE;
     ew_copy_field(f.method, sizeof(f.method), origin->method);
 
     const char *path = origin->parsed_uri.path != NULL ? origin->parsed_uri.path : origin->uri;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "httpd.h"
 #include "apr_strings.h"
@@ -20,6 +21,7 @@ void *ew_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->tail_max = UINT32_MAX;
     conf->tail_max_time = UINT32_MAX;
     conf->tail_keepalive = UINT32_MAX;
+    conf->state_interval = UINT32_MAX;
     return conf;
 }
 
@@ -35,6 +37,9 @@ void *ew_merge_server_conf(apr_pool_t *p, void *base_conf, void *add_conf)
         add->tail_max_time != UINT32_MAX ? add->tail_max_time : base->tail_max_time;
     conf->tail_keepalive =
         add->tail_keepalive != UINT32_MAX ? add->tail_keepalive : base->tail_keepalive;
+    conf->state_file = add->state_file != NULL ? add->state_file : base->state_file;
+    conf->state_interval =
+        add->state_interval != UINT32_MAX ? add->state_interval : base->state_interval;
     return conf;
 }
 
@@ -100,6 +105,21 @@ uint32_t ew_conf_tail_keepalive(const server_rec *s)
     return v != UINT32_MAX ? v : EW_TAIL_KEEPALIVE_DEFAULT;
 }
 
+const char *ew_conf_state_file(apr_pool_t *p, const server_rec *s)
+{
+    const char *v = server_conf(s)->state_file;
+    if (v == NULL) {
+        return ap_runtime_dir_relative(p, EW_STATE_FILE_DEFAULT);
+    }
+    return v[0] != '\0' ? ap_runtime_dir_relative(p, v) : NULL;
+}
+
+uint32_t ew_conf_state_interval(const server_rec *s)
+{
+    uint32_t v = server_conf(s)->state_interval;
+    return v != UINT32_MAX ? v : EW_STATE_INTERVAL_DEFAULT;
+}
+
 const ew_dir_conf *ew_dir_config(const request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &errwatch_module);
@@ -160,6 +180,33 @@ static const char *set_tail_keepalive(cmd_parms *cmd, void *dconf, const char *a
     return parse_count(cmd, arg, 1, EW_TAIL_KEEPALIVE_LIMIT, &conf->tail_keepalive);
 }
 
+static const char *set_state_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err != NULL) {
+        return err;
+    }
+    ew_server_conf *conf = ap_get_module_config(cmd->server->module_config, &errwatch_module);
+    if (strcasecmp(arg, "none") == 0) {
+        conf->state_file = "";
+        return NULL;
+    }
+    if (arg[0] == '\0' || ap_runtime_dir_relative(cmd->pool, arg) == NULL) {
+        return apr_psprintf(cmd->pool, "ErrWatchStateFile: '%s' is not a usable path", arg);
+    }
+    /* Resolved at start-up: DefaultRuntimeDir may come later in the file. */
+    conf->state_file = arg;
+    return NULL;
+}
+
+static const char *set_state_interval(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    (void)dconf;
+    ew_server_conf *conf = ap_get_module_config(cmd->server->module_config, &errwatch_module);
+    return parse_count(cmd, arg, 1, EW_STATE_INTERVAL_LIMIT, &conf->state_interval);
+}
+
 static const char *set_enabled(cmd_parms *cmd, void *dconf, int flag)
 {
     (void)cmd;
@@ -200,5 +247,10 @@ const command_rec ew_directives[] = {
                   "Seconds a live tail may stay open (default 600)"),
     AP_INIT_TAKE1("ErrWatchTailKeepAlive", set_tail_keepalive, NULL, RSRC_CONF,
                   "Seconds between keep-alive lines of an idle live tail (default 15)"),
+    AP_INIT_TAKE1("ErrWatchStateFile", set_state_file, NULL, RSRC_CONF,
+                  "path|none: where the parent keeps the evidence across a stop and start "
+                  "(default errwatch.state in DefaultRuntimeDir)"),
+    AP_INIT_TAKE1("ErrWatchStateInterval", set_state_interval, NULL, RSRC_CONF,
+                  "Seconds between writes of the state file when something changed (default 10)"),
     {NULL},
 };

@@ -47,6 +47,12 @@ typedef struct ew_retained {
 /* Set in the parent's post_config (from pconf, so one per generation) and
  * inherited by that generation's children. */
 static ew_store *current_store;
+static int current_store_is_new;
+
+int ew_shm_store_is_new(void)
+{
+    return current_store_is_new;
+}
 
 ew_store *ew_shm_store(void)
 {
@@ -167,6 +173,7 @@ int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             drop_segment(&retained->tables);
         }
     }
+    current_store_is_new = old == NULL;
     if (old == NULL) {
         current_store = create_store(pconf, s, retained, files, recent);
         /* httpd refuses to start; EW0001 or EW0002 says why. */

@@ -65,6 +65,7 @@ static uint32_t layout_hash(void)
         sizeof(ew_failure),
         sizeof(ew_handler_stat),
         sizeof(ew_bucket),
+        sizeof(ew_minute),
         offsetof(struct ew_header, lock),
         offsetof(struct ew_header, buckets),
         offsetof(struct ew_header, handlers),
@@ -659,6 +660,7 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     append_ring(st, failure, st->h->failures_recorded + 1);
     st->t->dirty = 0;
     count_in_window(st, failure);
+    ew_store_history_count(st, failure);
     count_by_handler(st, failure);
     st->h->failures_recorded++;
     ew_store_unlock(st);
@@ -981,3 +983,27 @@ int ew_store_test_lock(ew_store *st)
     return ew_store_lock(st);
 }
 #endif
+
+/* ---- rows put back by a restore (src/store_persist.c), under the lock ---- */
+
+void ew_store_put_file_row(ew_store *st, const ew_file_stat *row)
+{
+    uint64_t hash = hash_string(row->file);
+    int32_t found;
+    (void)index_find(st, hash, row->file, &found);
+    if (found != EW_NONE) {
+        return; /* a duplicate name: the first row put wins */
+    }
+    int32_t slot = take_slot(st);
+    uint32_t pos = index_find(st, hash, row->file, &found); /* eviction may shift it */
+    ew_file_slot *s = &file_slots(st)[slot];
+    s->stat = *row;
+    s->hash = hash;
+    index_put(index_table(st), pos, slot);
+    lru_push_front(st, slot);
+}
+
+void ew_store_put_ring_entry(ew_store *st, const ew_failure *f)
+{
+    append_ring(st, f, f->seq);
+}

@@ -25,6 +25,14 @@ typedef struct ew_bucket {
     uint64_t count_5xx;
 } ew_bucket;
 
+/* One minute of history; slot = minute % EW_HISTORY_MINUTES. */
+typedef struct ew_minute {
+    int64_t minute; /* time / EW_MINUTE_US of the counts below */
+    uint64_t count_5xx;
+    uint64_t count_500;
+    uint64_t crashes;
+} ew_minute;
+
 typedef struct ew_file_slot {
     ew_file_stat stat;
     uint64_t hash;
@@ -57,6 +65,7 @@ struct ew_header {
     uint32_t handlers_used;
     ew_handler_stat handlers[EW_HANDLER_SLOTS];
     uint64_t handler_other[EW_CODE_COUNT]; /* failures of pairs that did not fit */
+    ew_minute history[EW_HISTORY_MINUTES]; /* src/store_history.c */
 
     /* Live tails: atomics only, never under the lock. */
     alignas(EW_ALIGN) ew_tail_shared tail;
@@ -98,6 +107,18 @@ struct ew_store {
 int ew_store_lock_within(ew_store *st, int timeout_ms);
 int ew_store_lock(ew_store *st);
 void ew_store_unlock(ew_store *st);
+
+/* Restore (src/store_persist.c), with the lock held: a file row goes in as
+ * the most recently failed (put them oldest first; a name already present is
+ * skipped; a full table evicts its least recent row), a ring entry as the
+ * newest with its own seq. */
+void ew_store_put_file_row(ew_store *st, const ew_file_stat *row);
+void ew_store_put_ring_entry(ew_store *st, const ew_failure *f);
+
+/* src/store_history.c, with the lock held: counts f in its minute. */
+void ew_store_history_count(ew_store *st, const ew_failure *f);
+/* Restore: puts one saved minute back (the newer wins a slot). */
+void ew_store_history_put(ew_store *st, const ew_minute *saved);
 
 static inline ew_file_slot *file_slots(ew_store *st)
 {

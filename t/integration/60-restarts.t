@@ -2,7 +2,8 @@
 # Restarts: the shared-memory store lives in the parent (ap_retained_data),
 # so a plain restart (SIGHUP) and graceful restarts keep every count, a
 # graceful restart with new ErrWatchFiles / ErrWatchRecent resizes the store
-# without losing counts, and only a full stop and start counts from zero. A
+# without losing counts, and only a full stop and start (with ErrWatchStateFile
+# none) counts from zero. A
 # child killed with SIGKILL costs nothing but itself. Prefork and event.
 use strict;
 use warnings;
@@ -132,7 +133,9 @@ sub old_generation_gone {
 sub plain_restart {
     my ($mpm) = @_;
     my $L = "plain restart ($mpm)";
-    my $s = ErrWatchTest->new(mpm => $mpm, php => 0);
+    # No state file: this checks that the shared memory goes with the
+    # parent (62-state-file.t checks what the state file brings back).
+    my $s = ErrWatchTest->new(mpm => $mpm, php => 0, extra_conf => 'ErrWatchStateFile none');
     $s->start;
 
     fail_on($s, 1, $L);

@@ -1,0 +1,454 @@
+/*
+ * The state file: the store written out and read back, so that a full stop
+ * and start keeps the evidence. Plain C over APR; the httpd glue
+ * (src/persist.c) decides when and where.
+ *
+ *   header   magic "EWSTATE\0", version, byte-order mark, this build's row
+ *            sizes, section count, when written, since_us
+ *   sections each: tag, row count, byte length, rows; in this order, once:
+ *            counters (1 row), window buckets, handler rows, file rows
+ *            (least recently failed first), ring entries (oldest first),
+ *            non-empty history minutes
+ *   trailer  FNV-1a 64 of every byte before it
+ *
+ * The reader trusts nothing: a hand-edited or truncated file must never
+ * crash the server or plant an unterminated string, so every length, count,
+ * index and string is checked before anything is applied.
+ */
+#include "ew_store.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define STATE_MAGIC "EWSTATE"
+#define STATE_VERSION 1u
+#define BYTE_ORDER_MARK 0x01020304u
+
+enum {
+    SEC_COUNTERS = 1,
+    SEC_BUCKETS,
+    SEC_HANDLERS,
+    SEC_FILES,
+    SEC_RING,
+    SEC_HISTORY,
+    SEC_COUNT = SEC_HISTORY
+};
+
+typedef struct state_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t byte_order;
+    uint32_t row_sizes[5]; /* failure, file stat, handler stat, bucket, minute */
+    uint32_t sections;
+    int64_t written_us;
+    int64_t since_us;
+} state_header;
+
+typedef struct section_header {
+    uint32_t tag;
+    uint32_t rows;
+    uint64_t bytes;
+} section_header;
+
+typedef struct state_counters {
+    uint64_t requests_by_class[EW_CLASS_COUNT];
+    uint64_t errors_by_code[EW_CODE_COUNT];
+    uint64_t bytes_sent;
+    uint64_t duration_us_total;
+    uint64_t failures_recorded;
+    uint64_t files_evicted;
+    uint64_t handler_other[EW_CODE_COUNT];
+} state_counters;
+
+static const size_t row_size[SEC_COUNT + 1] = {
+    0,
+    sizeof(state_counters),
+    sizeof(ew_bucket),
+    sizeof(ew_handler_stat),
+    sizeof(ew_file_stat),
+    sizeof(ew_failure),
+    sizeof(ew_minute),
+};
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void fill_header(state_header *hd, int64_t now_us, int64_t since_us)
+{
+    memset(hd, 0, sizeof(*hd));
+    memcpy(hd->magic, STATE_MAGIC, sizeof(STATE_MAGIC));
+    hd->version = STATE_VERSION;
+    hd->byte_order = BYTE_ORDER_MARK;
+    hd->row_sizes[0] = (uint32_t)sizeof(ew_failure);
+    hd->row_sizes[1] = (uint32_t)sizeof(ew_file_stat);
+    hd->row_sizes[2] = (uint32_t)sizeof(ew_handler_stat);
+    hd->row_sizes[3] = (uint32_t)sizeof(ew_bucket);
+    hd->row_sizes[4] = (uint32_t)sizeof(ew_minute);
+    hd->sections = SEC_COUNT;
+    hd->written_us = now_us;
+    hd->since_us = since_us;
+}
+
+static char *put_section(char *p, uint32_t tag, uint32_t rows)
+{
+    section_header sh = {tag, rows, (uint64_t)rows * row_size[tag]};
+    memcpy(p, &sh, sizeof(sh));
+    return p + sizeof(sh);
+}
+
+uint64_t ew_store_change_mark(ew_store *st)
+{
+    uint64_t mark = 0;
+    for (int i = 0; i < EW_CLASS_COUNT; i++) {
+        mark += atomic_load_explicit(&st->h->requests_by_class[i], memory_order_relaxed);
+    }
+    /* Failures are counted as responses too, but only after being
+     * recorded: the ring position tells a recorded one apart. */
+    return mark + __atomic_load_n(&st->t->ring_seq, __ATOMIC_RELAXED);
+}
+
+int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **data_out,
+                       size_t *len_out)
+{
+    /* Totals through the summary, which knows where the hot counters
+     * live. */
+    ew_snapshot sum;
+    int rc = ew_store_summary(st, now_us, &sum);
+    if (rc != 0) {
+        return rc;
+    }
+    state_counters c;
+    memset(&c, 0, sizeof(c));
+    memcpy(c.requests_by_class, sum.requests_by_class, sizeof(c.requests_by_class));
+    memcpy(c.errors_by_code, sum.errors_by_code, sizeof(c.errors_by_code));
+    c.bytes_sent = sum.bytes_sent;
+    c.duration_us_total = sum.duration_us_total;
+
+    if ((rc = ew_store_lock(st)) != 0) {
+        return rc;
+    }
+    const ew_tables *t = st->t;
+    uint32_t nring = (uint32_t)(t->ring_seq < t->recent_cap ? t->ring_seq : t->recent_cap);
+    size_t max = sizeof(state_header) + SEC_COUNT * sizeof(section_header) + sizeof(c) +
+                 EW_BUCKETS * sizeof(ew_bucket) + EW_HANDLER_SLOTS * sizeof(ew_handler_stat) +
+                 (size_t)t->files_used * sizeof(ew_file_stat) + (size_t)nring * sizeof(ew_failure) +
+                 EW_HISTORY_MINUTES * sizeof(ew_minute) + sizeof(uint64_t);
+    char *buf = apr_pcalloc(pool, max);
+    char *p = buf + sizeof(state_header);
+
+    c.failures_recorded = st->h->failures_recorded;
+    c.files_evicted = t->files_evicted;
+    memcpy(c.handler_other, st->h->handler_other, sizeof(c.handler_other));
+    p = put_section(p, SEC_COUNTERS, 1);
+    memcpy(p, &c, sizeof(c));
+    p += sizeof(c);
+
+    uint32_t nbuckets = 0;
+    for (int i = 0; i < EW_BUCKETS; i++) {
+        nbuckets += st->h->buckets[i].count_5xx > 0;
+    }
+    p = put_section(p, SEC_BUCKETS, nbuckets);
+    for (int i = 0; i < EW_BUCKETS; i++) {
+        if (st->h->buckets[i].count_5xx > 0) {
+            memcpy(p, &st->h->buckets[i], sizeof(ew_bucket));
+            p += sizeof(ew_bucket);
+        }
+    }
+
+    uint32_t nhandlers = st->h->handlers_used;
+    p = put_section(p, SEC_HANDLERS, nhandlers);
+    memcpy(p, st->h->handlers, nhandlers * sizeof(ew_handler_stat));
+    p += nhandlers * sizeof(ew_handler_stat);
+
+    /* Least recently failed first, so that a restore into fewer rows keeps
+     * the most recent and the eviction order stays what it was. */
+    uint32_t nfiles = 0;
+    char *files_at = p;
+    p += sizeof(section_header);
+    const ew_file_slot *slots = file_slots(st);
+    for (int32_t s = t->lru_tail; s != EW_NONE && nfiles < t->files_used; s = slots[s].lru_prev) {
+        memcpy(p, &slots[s].stat, sizeof(ew_file_stat));
+        p += sizeof(ew_file_stat);
+        nfiles++;
+    }
+    (void)put_section(files_at, SEC_FILES, nfiles);
+
+    uint32_t kept = 0;
+    char *ring_at = p;
+    p += sizeof(section_header);
+    const ew_failure *ring = ring_slots(st);
+    for (uint32_t k = nring; k > 0; k--) {
+        const ew_failure *f = &ring[(t->ring_seq - k) % t->recent_cap];
+        if (f->status != 0 || f->crash_signal != 0) {
+            memcpy(p, f, sizeof(*f));
+            p += sizeof(*f);
+            kept++;
+        }
+    }
+    (void)put_section(ring_at, SEC_RING, kept);
+
+    uint32_t nminutes = 0;
+    for (int i = 0; i < EW_HISTORY_MINUTES; i++) {
+        nminutes += st->h->history[i].count_5xx > 0 || st->h->history[i].crashes > 0;
+    }
+    p = put_section(p, SEC_HISTORY, nminutes);
+    for (int i = 0; i < EW_HISTORY_MINUTES; i++) {
+        if (st->h->history[i].count_5xx > 0 || st->h->history[i].crashes > 0) {
+            memcpy(p, &st->h->history[i], sizeof(ew_minute));
+            p += sizeof(ew_minute);
+        }
+    }
+
+    state_header hd;
+    fill_header(&hd, now_us, st->h->since_us);
+    ew_store_unlock(st);
+    memcpy(buf, &hd, sizeof(hd));
+    uint64_t sum64 = fnv1a((const unsigned char *)buf, (size_t)(p - buf));
+    memcpy(p, &sum64, sizeof(sum64));
+    p += sizeof(sum64);
+    *data_out = buf;
+    *len_out = (size_t)(p - buf);
+    return 0;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static int terminated(const char *field, size_t size)
+{
+    return memchr(field, '\0', size) != NULL;
+}
+
+static int http_status(uint32_t s)
+{
+    return s >= 100 && s <= 599;
+}
+
+static const char *check_bucket(const ew_bucket *b)
+{
+    if (b->epoch < 0 || b->count_500 > b->count_5xx) {
+        return "a window bucket is out of range";
+    }
+    return NULL;
+}
+
+static const char *check_handler(const ew_handler_stat *h)
+{
+    /* Status 0: crashes, which the handler table counts too. */
+    if (!terminated(h->handler, sizeof(h->handler)) ||
+        (h->status != 0 && !http_status(h->status))) {
+        return "a handler row is malformed";
+    }
+    return NULL;
+}
+
+static const char *check_file(const ew_file_stat *f)
+{
+    if (!terminated(f->file, sizeof(f->file)) || !terminated(f->handler, sizeof(f->handler)) ||
+        !terminated(f->message, sizeof(f->message)) || f->file[0] == '\0') {
+        return "a file row has an unterminated or empty string";
+    }
+    if (f->count == 0 || f->crashes > f->count || f->first_seen_us > f->last_seen_us ||
+        f->last_status > 599) {
+        return "a file row has counts or times out of range";
+    }
+    return NULL;
+}
+
+static const char *check_failure(const ew_failure *f)
+{
+    if (!terminated(f->method, sizeof(f->method)) || !terminated(f->uri, sizeof(f->uri)) ||
+        !terminated(f->vhost, sizeof(f->vhost)) || !terminated(f->handler, sizeof(f->handler)) ||
+        !terminated(f->file, sizeof(f->file)) || !terminated(f->message, sizeof(f->message))) {
+        return "a ring entry has an unterminated string";
+    }
+    int crash = f->status == 0 && f->crash_signal > 0 && f->crash_signal < EW_SIGNAL_COUNT;
+    if ((!http_status(f->status) && !crash) || f->event > EW_EVENT_RESTART || f->seq == 0) {
+        return "a ring entry has a status, event or seq out of range";
+    }
+    return NULL;
+}
+
+typedef struct parsed {
+    state_header hd;
+    state_counters counters;
+    const unsigned char *rows[SEC_COUNT + 1];
+    uint32_t count[SEC_COUNT + 1];
+} parsed;
+
+static const char *parse(const unsigned char *data, size_t len, parsed *out)
+{
+    if (len < sizeof(state_header) + sizeof(uint64_t)) {
+        return "shorter than its header (truncated)";
+    }
+    memcpy(&out->hd, data, sizeof(out->hd));
+    const state_header *hd = &out->hd;
+    if (memcmp(hd->magic, STATE_MAGIC, sizeof(STATE_MAGIC)) != 0) {
+        return "not an mod_errwatch state file (bad magic)";
+    }
+    if (hd->version != STATE_VERSION || hd->byte_order != BYTE_ORDER_MARK) {
+        return "written by another version or byte order";
+    }
+    if (hd->row_sizes[0] != sizeof(ew_failure) || hd->row_sizes[1] != sizeof(ew_file_stat) ||
+        hd->row_sizes[2] != sizeof(ew_handler_stat) || hd->row_sizes[3] != sizeof(ew_bucket) ||
+        hd->row_sizes[4] != sizeof(ew_minute) || hd->sections != SEC_COUNT) {
+        return "written by a build with another layout";
+    }
+    size_t body = len - sizeof(uint64_t);
+    uint64_t sum;
+    memcpy(&sum, data + body, sizeof(sum));
+    if (fnv1a(data, body) != sum) {
+        return "checksum mismatch (truncated or edited)";
+    }
+    size_t at = sizeof(state_header);
+    for (uint32_t tag = 1; tag <= SEC_COUNT; tag++) {
+        section_header sh;
+        if (body - at < sizeof(sh)) {
+            return "a section is missing (truncated)";
+        }
+        memcpy(&sh, data + at, sizeof(sh));
+        at += sizeof(sh);
+        if (sh.tag != tag) {
+            return "sections out of order";
+        }
+        if (sh.bytes != (uint64_t)sh.rows * row_size[tag] || sh.bytes > body - at) {
+            return "a section's length does not match its rows";
+        }
+        out->rows[tag] = data + at;
+        out->count[tag] = sh.rows;
+        at += (size_t)sh.bytes;
+    }
+    if (at != body) {
+        return "bytes after the last section";
+    }
+    if (out->count[SEC_COUNTERS] != 1 || out->count[SEC_BUCKETS] > EW_BUCKETS ||
+        out->count[SEC_HANDLERS] > EW_HANDLER_SLOTS ||
+        out->count[SEC_HISTORY] > EW_HISTORY_MINUTES) {
+        return "a section has too many rows";
+    }
+    memcpy(&out->counters, out->rows[SEC_COUNTERS], sizeof(out->counters));
+
+    const char *why = NULL;
+    for (uint32_t i = 0; i < out->count[SEC_BUCKETS] && why == NULL; i++) {
+        ew_bucket b;
+        memcpy(&b, out->rows[SEC_BUCKETS] + i * sizeof(b), sizeof(b));
+        why = check_bucket(&b);
+    }
+    for (uint32_t i = 0; i < out->count[SEC_HANDLERS] && why == NULL; i++) {
+        ew_handler_stat h;
+        memcpy(&h, out->rows[SEC_HANDLERS] + i * sizeof(h), sizeof(h));
+        why = check_handler(&h);
+    }
+    for (uint32_t i = 0; i < out->count[SEC_FILES] && why == NULL; i++) {
+        ew_file_stat f;
+        memcpy(&f, out->rows[SEC_FILES] + (size_t)i * sizeof(f), sizeof(f));
+        why = check_file(&f);
+    }
+    for (uint32_t i = 0; i < out->count[SEC_HISTORY] && why == NULL; i++) {
+        ew_minute m;
+        memcpy(&m, out->rows[SEC_HISTORY] + i * sizeof(m), sizeof(m));
+        if (m.minute < 0 || m.count_500 > m.count_5xx) {
+            why = "a history minute is out of range";
+        }
+    }
+    uint64_t prev_seq = 0;
+    for (uint32_t i = 0; i < out->count[SEC_RING] && why == NULL; i++) {
+        ew_failure f;
+        memcpy(&f, out->rows[SEC_RING] + (size_t)i * sizeof(f), sizeof(f));
+        why = check_failure(&f);
+        if (why == NULL && (f.seq <= prev_seq || f.seq > out->counters.failures_recorded)) {
+            why = "ring entries out of sequence";
+        }
+        prev_seq = f.seq;
+    }
+    return why;
+}
+
+int ew_store_restore(ew_store *st, const void *data, size_t len, int64_t *written_us_out,
+                     const char **why_out)
+{
+    parsed in;
+    memset(&in, 0, sizeof(in));
+    const char *why = data != NULL ? parse(data, len, &in) : "no data";
+    if (why != NULL) {
+        *why_out = why;
+        return EINVAL;
+    }
+    int rc = ew_store_lock(st);
+    if (rc != 0) {
+        *why_out = "the store's lock could not be taken";
+        return rc;
+    }
+    if (st->h->failures_recorded != 0 || st->t->ring_seq != 0 || st->t->files_used != 0) {
+        ew_store_unlock(st);
+        *why_out = "the store already holds failures";
+        return EBUSY;
+    }
+    const state_counters *c = &in.counters;
+    for (int i = 0; i < EW_CLASS_COUNT; i++) {
+        atomic_fetch_add_explicit(&st->h->requests_by_class[i], c->requests_by_class[i],
+                                  memory_order_relaxed);
+    }
+    for (int i = 0; i < EW_CODE_COUNT; i++) {
+        atomic_fetch_add_explicit(&st->h->errors_by_code[i], c->errors_by_code[i],
+                                  memory_order_relaxed);
+        st->h->handler_other[i] += c->handler_other[i];
+    }
+    atomic_fetch_add_explicit(&st->h->bytes_sent, c->bytes_sent, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->h->duration_us_total, c->duration_us_total,
+                              memory_order_relaxed);
+    if (in.hd.since_us < st->h->since_us) {
+        st->h->since_us = in.hd.since_us;
+    }
+    st->h->failures_recorded = c->failures_recorded;
+
+    for (uint32_t i = 0; i < in.count[SEC_BUCKETS]; i++) {
+        ew_bucket b;
+        memcpy(&b, in.rows[SEC_BUCKETS] + i * sizeof(b), sizeof(b));
+        ew_bucket *dst = &st->h->buckets[b.epoch % EW_BUCKETS];
+        if (dst->epoch <= b.epoch) {
+            *dst = b;
+        }
+    }
+    for (uint32_t i = 0; i < in.count[SEC_HISTORY]; i++) {
+        ew_minute m;
+        memcpy(&m, in.rows[SEC_HISTORY] + i * sizeof(m), sizeof(m));
+        ew_store_history_put(st, &m);
+    }
+    st->h->handlers_used = in.count[SEC_HANDLERS];
+    memcpy(st->h->handlers, in.rows[SEC_HANDLERS],
+           (size_t)in.count[SEC_HANDLERS] * sizeof(ew_handler_stat));
+
+    /* Rows come least recent first: those that do not fit are the oldest. */
+    st->t->dirty = 1;
+    uint32_t nfiles = in.count[SEC_FILES];
+    uint32_t skip = nfiles > st->t->files_cap ? nfiles - st->t->files_cap : 0;
+    for (uint32_t i = skip; i < nfiles; i++) {
+        ew_file_stat f;
+        memcpy(&f, in.rows[SEC_FILES] + (size_t)i * sizeof(f), sizeof(f));
+        ew_store_put_file_row(st, &f);
+    }
+    st->t->files_evicted += c->files_evicted + skip;
+    uint32_t nring = in.count[SEC_RING];
+    skip = nring > st->t->recent_cap ? nring - st->t->recent_cap : 0;
+    for (uint32_t i = skip; i < nring; i++) {
+        ew_failure f;
+        memcpy(&f, in.rows[SEC_RING] + (size_t)i * sizeof(f), sizeof(f));
+        ew_store_put_ring_entry(st, &f);
+    }
+    st->t->dirty = 0;
+    ew_store_unlock(st);
+    if (written_us_out != NULL) {
+        *written_us_out = in.hd.written_us;
+    }
+    return 0;
+}
