@@ -30,7 +30,7 @@ DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
 	src/format_html.c src/format_metrics.c src/format_time.c src/net.c src/attribution.c src/query.c \
-	src/format_tail.c src/tail_wait.c
+	src/format_tail.c src/tail_wait.c src/accept.c
 # httpd glue.
 HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c src/tail.c \
 	src/server_stats.c src/status_hook.c src/status_map.c

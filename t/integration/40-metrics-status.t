@@ -287,6 +287,11 @@ my $prom;
     my $plain = $s->metrics(accept => 'text/plain;version=0.0.4;q=0.5,*/*;q=0.1');
     is($plain->{headers}{'content-type'}, 'text/plain; version=0.0.4; charset=utf-8',
         '?metrics with Accept: text/plain answers Prometheus text');
+    # q=0 means "not acceptable" (RFC 9110): listing OpenMetrics that way refuses it.
+    my $refused = $s->metrics(accept => 'application/openmetrics-text;version=1.0.0;q=0, text/plain;q=0.5');
+    is($refused->{headers}{'content-type'}, 'text/plain; version=0.0.4; charset=utf-8',
+        '?metrics with Accept: application/openmetrics-text;q=0 answers Prometheus text');
+    unlike($refused->{body}, qr/^# EOF$/m, '... and no OpenMetrics # EOF line');
 }
 
 # ---------------------------------------------------------------------------
