@@ -33,7 +33,7 @@ PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.
 	src/format_tail.c src/tail_wait.c src/accept.c
 # httpd glue.
 HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c src/tail.c \
-	src/server_stats.c src/status_hook.c src/status_map.c
+	src/server_stats.c src/status_hook.c src/status_map.c src/version.c
 
 HEADERS = $(wildcard include/*.h src/*.h)
 

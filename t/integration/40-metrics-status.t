@@ -443,6 +443,24 @@ sub errwatch_tail {
     $s->check_requests($d, 'after the 400');
 }
 
+# ---------------------------------------------------------------------------
+# One version everywhere: include/ew_version.h is read by ?json, the Server
+# header token (ServerTokens Full is Debian's default and the harness's) and
+# the start-up log line.
+# ---------------------------------------------------------------------------
+{
+    my ($version) = ErrWatchTest::slurp(ErrWatchTest::repo_root() . '/include/ew_version.h')
+        =~ /#define EW_VERSION "([0-9]+\.[0-9]+\.[0-9]+)"/;
+    ok(defined $version, 'include/ew_version.h defines EW_VERSION x.y.z');
+    my $doc = $s->json;
+    is($doc->{version}, $version, '?json version is EW_VERSION');
+    my $res = $s->get('/errwatch?json');
+    like($res->{headers}{server} // '', qr{(?:^|\s)mod_errwatch/\Q$version\E(?:\s|$)},
+        'Server header carries mod_errwatch/EW_VERSION');
+    like(ErrWatchTest::slurp($s->error_log), qr/EW1401: mod_errwatch \Q$version\E loaded/,
+        'start-up log line names EW_VERSION');
+}
+
 $s->stop;
 ok(!$s->is_running, 'apache2 stopped');
 $s->scan_error_log('prefork with mod_status');
