@@ -47,7 +47,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store install clean format check-format fuzz fuzz-build sanitize sanitize-module lint
+	bench-store install clean rules format check-format fuzz fuzz-build sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -194,11 +194,17 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-valgrind
+	@$(MAKE) --no-print-directory rules
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory -j2 fuzz
 	@$(MAKE) --no-print-directory bench-smoke
+
+# Prometheus rules: syntax, then their unit tests (conf/prometheus).
+rules: deps
+	promtool check rules conf/prometheus/errwatch.rules.yml
+	cd conf/prometheus && promtool test rules *.test.yml
 
 # ---- libFuzzer targets (t/fuzz/README.md) ----
 # One binary per target, each linked with the pure sources; every target
