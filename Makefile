@@ -9,6 +9,8 @@
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) each
 #   make lint     cppcheck and clang-tidy over src/, mod_errwatch.c, include/
 #   make bench    the benchmarks (~9 min): bench/out/bench-last.md; see BENCHMARKS.md
+#   make deb      dist/libapache2-mod-errwatch_<version>_<arch>.deb (debian/, lintian-clean)
+#   make rules    promtool check + test of conf/prometheus/errwatch.rules.yml
 #   make install  install the module and conf/errwatch.{load,conf} for a2enmod
 #   make php-check DOCROOT=/var/www/html   php -l and missing includes (tools/php-precheck)
 #
@@ -47,7 +49,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store install clean rules format check-format fuzz fuzz-build sanitize sanitize-module lint
+	bench-store install clean rules deb version-check format check-format fuzz fuzz-build sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -195,11 +197,34 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-valgrind
 	@$(MAKE) --no-print-directory rules
+	@$(MAKE) --no-print-directory deb
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory -j2 fuzz
 	@$(MAKE) --no-print-directory bench-smoke
+
+# ---- Debian package (debian/, dh_apache2) ----
+# Built from a copy of the tracked files in a temp dir, so the checkout stays
+# clean; the .deb lands in dist/. The version lives in include/ew_version.h
+# only: debian/changelog must carry the same one (version-check).
+EW_VERSION := $(shell sed -n 's/^\#define EW_VERSION "\(.*\)"/\1/p' include/ew_version.h)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE = dist/libapache2-mod-errwatch_$(EW_VERSION)_$(DEB_ARCH).deb
+
+version-check:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); \
+	if [ "$$v" != "$(EW_VERSION)" ]; then \
+	    echo "debian/changelog says $$v, include/ew_version.h says $(EW_VERSION)" >&2; exit 1; fi
+
+deb: version-check
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="debhelper apache2-dev dpkg-dev lintian"
+	@tmp=$$(mktemp -d /tmp/errwatch-deb.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir "$$tmp/src" && git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t "$$tmp/src" && \
+	(cd "$$tmp/src" && dpkg-buildpackage -us -uc -b >"$$tmp/build.log" 2>&1) \
+	    || { tail -40 "$$tmp/build.log"; exit 1; }; \
+	mkdir -p dist && cp "$$tmp"/libapache2-mod-errwatch_$(EW_VERSION)_$(DEB_ARCH).deb dist/ && \
+	lintian --allow-root --fail-on error,warning $(DEB_FILE) && echo "built $(DEB_FILE)"
 
 # Prometheus rules: syntax, then their unit tests (conf/prometheus).
 rules: deps
@@ -279,5 +304,5 @@ check-format:
 	clang-format --dry-run -Werror mod_errwatch.c src/*.c src/*.h include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
 
 clean:
-	rm -rf .libs build src/.libs t/tmp *.la *.lo *.slo *.o src/*.la src/*.lo src/*.slo src/*.o
+	rm -rf .libs build dist src/.libs t/tmp *.la *.lo *.slo *.o src/*.la src/*.lo src/*.slo src/*.o
 	@$(MAKE) --no-print-directory -C t/modules clean 2>/dev/null || true
