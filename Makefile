@@ -10,6 +10,7 @@
 #   make lint     cppcheck and clang-tidy over src/, mod_errwatch.c, include/
 #   make bench    the benchmarks (~9 min): bench/out/bench-last.md; see BENCHMARKS.md
 #   make deb      dist/libapache2-mod-errwatch_<version>_<arch>.deb (debian/, lintian-clean)
+#   make deb-test install, use, a2dismod and purge the .deb in a Debian 12 chroot
 #   make rules    promtool check + test of conf/prometheus/errwatch.rules.yml
 #   make install  install the module and conf/errwatch.{load,conf} for a2enmod
 #   make php-check DOCROOT=/var/www/html   php -l and missing includes (tools/php-precheck)
@@ -23,7 +24,7 @@ CC ?= cc
 # Packages the build, the demo and the tests need (Debian 12).
 DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
 	curl jq perl libjson-pp-perl prometheus python3-prometheus-client apache2-utils iproute2 \
-	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy wrk
+	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy wrk debhelper dpkg-dev lintian debootstrap
 # apache2-utils (ab), iproute2: load and remote-client tests; clang +
 # libclang-rt-14-dev: make fuzz and make sanitize (llvm: the symbolizer for
 # their stacks); valgrind: unit-valgrind, memcheck, bench; cppcheck,
@@ -49,7 +50,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store install clean rules deb version-check format check-format fuzz fuzz-build sanitize sanitize-module lint
+	bench-store install clean rules deb deb-test version-check format check-format fuzz fuzz-build sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -197,7 +198,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-valgrind
 	@$(MAKE) --no-print-directory rules
-	@$(MAKE) --no-print-directory deb
+	@$(MAKE) --no-print-directory deb-test
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory lint
@@ -225,6 +226,12 @@ deb: version-check
 	    || { tail -40 "$$tmp/build.log"; exit 1; }; \
 	mkdir -p dist && cp "$$tmp"/libapache2-mod-errwatch_$(EW_VERSION)_$(DEB_ARCH).deb dist/ && \
 	lintian --allow-root --fail-on error,warning $(DEB_FILE) && echo "built $(DEB_FILE)"
+
+# The .deb in a throwaway Debian 12 root (debootstrap, cached under
+# /var/cache/errwatch-deb-test): install, a recorded PHP 500, a2dismod, purge.
+deb-test: deb
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="debootstrap curl jq"
+	tools/deb-test.sh $(DEB_FILE)
 
 # Prometheus rules: syntax, then their unit tests (conf/prometheus).
 rules: deps
