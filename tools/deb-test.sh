@@ -23,6 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 tar -C "$ROOT" -xf "$BASE"
+chmod 755 "$ROOT" # it is "/" for www-data (the tarball holds mktemp's 0700)
 mount -t proc proc "$ROOT/proc"
 mount --bind /dev "$ROOT/dev"
 mount --bind "$CACHE/archives" "$ROOT/var/cache/apt/archives"
@@ -63,7 +64,7 @@ in_root apache2ctl -M 2>/dev/null | grep -q errwatch && fail "errwatch_module st
 pass "a2dismod errwatch + restart: module gone"
 in_root apache2ctl stop
 
-files=$(in_root dpkg -L libapache2-mod-errwatch | grep -v -x -e / -e /etc -e /usr -e /usr/bin -e /usr/lib -e /usr/share \
+files=$(in_root dpkg -L libapache2-mod-errwatch | grep -v -x -e / -e /. -e /etc -e /usr -e /usr/bin -e /usr/lib -e /usr/share \
     -e /usr/share/doc -e /usr/share/man -e /usr/share/man/man1 -e /etc/apache2 -e /etc/apache2/mods-available \
     -e /usr/lib/apache2 -e /usr/lib/apache2/modules)
 in_root apt-get purge -y -qq libapache2-mod-errwatch >/dev/null || fail "apt-get purge"
