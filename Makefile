@@ -9,6 +9,9 @@
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) each
 #   make lint     cppcheck and clang-tidy over src/, mod_errwatch.c, include/
 #   make bench    the benchmarks (~9 min): bench/out/bench-last.md; see BENCHMARKS.md
+#   make deb      dist/libapache2-mod-errwatch_<version>_<arch>.deb (debian/, lintian-clean)
+#   make deb-test install, use, a2dismod and purge the .deb in a Debian 12 chroot
+#   make rules    promtool check + test of conf/prometheus/errwatch.rules.yml
 #   make install  install the module and conf/errwatch.{load,conf} for a2enmod
 #   make php-check DOCROOT=/var/www/html   php -l and missing includes (tools/php-precheck)
 #
@@ -21,7 +24,7 @@ CC ?= cc
 # Packages the build, the demo and the tests need (Debian 12).
 DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
 	curl jq perl libjson-pp-perl prometheus python3-prometheus-client apache2-utils iproute2 \
-	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy wrk
+	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy wrk debhelper dpkg-dev lintian debootstrap
 # apache2-utils (ab), iproute2: load and remote-client tests; clang +
 # libclang-rt-14-dev: make fuzz and make sanitize (llvm: the symbolizer for
 # their stacks); valgrind: unit-valgrind, memcheck, bench; cppcheck,
@@ -30,10 +33,10 @@ DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
 	src/format_html.c src/format_metrics.c src/format_time.c src/net.c src/attribution.c src/query.c \
-	src/format_tail.c src/tail_wait.c src/store_persist.c src/store_history.c
+	src/format_tail.c src/tail_wait.c src/store_persist.c src/store_history.c src/accept.c
 # httpd glue.
 HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c src/tail.c \
-	src/server_stats.c src/status_hook.c src/status_map.c src/persist.c
+	src/server_stats.c src/status_hook.c src/status_map.c src/persist.c src/version.c
 
 HEADERS = $(wildcard include/*.h src/*.h)
 
@@ -47,7 +50,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store install clean format check-format fuzz fuzz-build sanitize sanitize-module lint
+	bench-store install clean rules deb deb-test version-check format check-format fuzz fuzz-build sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -196,11 +199,46 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-valgrind
+	@$(MAKE) --no-print-directory rules
+	@$(MAKE) --no-print-directory deb-test
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory -j2 fuzz
 	@$(MAKE) --no-print-directory bench-smoke
+
+# ---- Debian package (debian/, dh_apache2) ----
+# Built from a copy of the tracked files in a temp dir, so the checkout stays
+# clean; the .deb lands in dist/. The version lives in include/ew_version.h
+# only: debian/changelog must carry the same one (version-check).
+EW_VERSION := $(shell sed -n 's/^\#define EW_VERSION "\(.*\)"/\1/p' include/ew_version.h)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE = dist/libapache2-mod-errwatch_$(EW_VERSION)_$(DEB_ARCH).deb
+
+version-check:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); \
+	if [ "$$v" != "$(EW_VERSION)" ]; then \
+	    echo "debian/changelog says $$v, include/ew_version.h says $(EW_VERSION)" >&2; exit 1; fi
+
+deb: version-check
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="debhelper apache2-dev dpkg-dev lintian"
+	@tmp=$$(mktemp -d /tmp/errwatch-deb.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir "$$tmp/src" && git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t "$$tmp/src" && \
+	(cd "$$tmp/src" && dpkg-buildpackage -us -uc -b >"$$tmp/build.log" 2>&1) \
+	    || { tail -40 "$$tmp/build.log"; exit 1; }; \
+	mkdir -p dist && cp "$$tmp"/libapache2-mod-errwatch_$(EW_VERSION)_$(DEB_ARCH).deb dist/ && \
+	lintian --allow-root --fail-on error,warning $(DEB_FILE) && echo "built $(DEB_FILE)"
+
+# The .deb in a throwaway Debian 12 root (debootstrap, cached under
+# /var/cache/errwatch-deb-test): install, a recorded PHP 500, a2dismod, purge.
+deb-test: deb
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="debootstrap curl jq"
+	tools/deb-test.sh $(DEB_FILE)
+
+# Prometheus rules: syntax, then their unit tests (conf/prometheus).
+rules: deps
+	promtool check rules conf/prometheus/errwatch.rules.yml
+	cd conf/prometheus && promtool test rules *.test.yml
 
 # ---- libFuzzer targets (t/fuzz/README.md) ----
 # One binary per target, each linked with the pure sources; every target
@@ -276,5 +314,5 @@ check-format:
 	clang-format --dry-run -Werror mod_errwatch.c src/*.c src/*.h include/*.h t/unit/*.c t/modules/*.c t/fuzz/*.c t/fuzz/*.h
 
 clean:
-	rm -rf .libs build src/.libs t/tmp *.la *.lo *.slo *.o src/*.la src/*.lo src/*.slo src/*.o
+	rm -rf .libs build dist src/.libs t/tmp *.la *.lo *.slo *.o src/*.la src/*.lo src/*.slo src/*.o
 	@$(MAKE) --no-print-directory -C t/modules clean 2>/dev/null || true

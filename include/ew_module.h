@@ -68,6 +68,8 @@ const ew_dir_conf *ew_dir_config(const request_rec *r);
 
 /* shm.c: the store, created in the parent and inherited by every child. */
 int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+/* src/version.c: the Server header token and the start-up log line. */
+int ew_version_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
 ew_store *ew_shm_store(void);
 /* Was the store made new in this generation (first start, not a restart)? */
 int ew_shm_store_is_new(void);

@@ -2,7 +2,7 @@
  * The ?json document. Compact, with a newline after each top-level member and
  * each array element so that it stays readable with curl alone:
  *
- *   {"since":"...","since_us":N,"now":"...","uptime_seconds":N,"latest_seq":N,
+ *   {"version":"x.y.z","since":"...","since_us":N,"now":"...","uptime_seconds":N,"latest_seq":N,
  *   "requests":{...},
  *   ...
  *   "status":{...},
@@ -24,6 +24,7 @@
 
 #include "ew_escape.h"
 #include "ew_format.h"
+#include "ew_version.h"
 
 /* A page of 1,024 files and 256 failures is ~100,000 appends: keys go in as
  * literals (EW_BUF_LIT), numbers and timestamps are formatted by hand, and
@@ -167,7 +168,7 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     long long uptime_s = ew_elapsed_s(snap->since_us, snap->taken_us);
 
     (void)ew_buf_room(b, ew_json_size_hint(snap));
-    EW_BUF_LIT(b, "{\"since\":");
+    EW_BUF_LIT(b, "{\"version\":\"" EW_VERSION "\",\"since\":");
     ew_json_time(b, snap->since_us);
     EW_BUF_LIT(b, ",\"since_us\":");
     ew_buf_put_i64(b, snap->since_us);

@@ -12,6 +12,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "ew_accept.h"
 #include "ew_buf.h"
 #include "ew_format.h"
 #include "ew_module.h"
@@ -53,11 +54,11 @@ static int send_text(request_rec *r, int status, const char *content_type, const
 }
 
 /* Prometheus asks for OpenMetrics first in its Accept header; anything
- * that does not name it gets the classic text format. */
+ * that does not accept it (absent, or listed with q=0) gets the classic
+ * text format. */
 static int wants_openmetrics(const request_rec *r)
 {
-    const char *accept = apr_table_get(r->headers_in, "Accept");
-    return accept != NULL && ap_strcasestr(accept, "application/openmetrics-text") != NULL;
+    return ew_accept_wants_openmetrics(apr_table_get(r->headers_in, "Accept"));
 }
 
 /* Defence in depth: even if Require lines admit a remote client, file paths

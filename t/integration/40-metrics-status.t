@@ -287,6 +287,11 @@ my $prom;
     my $plain = $s->metrics(accept => 'text/plain;version=0.0.4;q=0.5,*/*;q=0.1');
     is($plain->{headers}{'content-type'}, 'text/plain; version=0.0.4; charset=utf-8',
         '?metrics with Accept: text/plain answers Prometheus text');
+    # q=0 means "not acceptable" (RFC 9110): listing OpenMetrics that way refuses it.
+    my $refused = $s->metrics(accept => 'application/openmetrics-text;version=1.0.0;q=0, text/plain;q=0.5');
+    is($refused->{headers}{'content-type'}, 'text/plain; version=0.0.4; charset=utf-8',
+        '?metrics with Accept: application/openmetrics-text;q=0 answers Prometheus text');
+    unlike($refused->{body}, qr/^# EOF$/m, '... and no OpenMetrics # EOF line');
 }
 
 # ---------------------------------------------------------------------------
@@ -436,6 +441,24 @@ sub errwatch_tail {
     like($res->{content}, qr/\?metrics\b/, '400 body names ?metrics');
     my $d = $s->json_settled;
     $s->check_requests($d, 'after the 400');
+}
+
+# ---------------------------------------------------------------------------
+# One version everywhere: include/ew_version.h is read by ?json, the Server
+# header token (ServerTokens Full is Debian's default and the harness's) and
+# the start-up log line.
+# ---------------------------------------------------------------------------
+{
+    my ($version) = ErrWatchTest::slurp(ErrWatchTest::repo_root() . '/include/ew_version.h')
+        =~ /#define EW_VERSION "([0-9]+\.[0-9]+\.[0-9]+)"/;
+    ok(defined $version, 'include/ew_version.h defines EW_VERSION x.y.z');
+    my $doc = $s->json;
+    is($doc->{version}, $version, '?json version is EW_VERSION');
+    my $res = $s->get('/errwatch?json');
+    like($res->{headers}{server} // '', qr{(?:^|\s)mod_errwatch/\Q$version\E(?:\s|$)},
+        'Server header carries mod_errwatch/EW_VERSION');
+    like(ErrWatchTest::slurp($s->error_log), qr/EW1401: mod_errwatch \Q$version\E loaded/,
+        'start-up log line names EW_VERSION');
 }
 
 $s->stop;

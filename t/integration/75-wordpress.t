@@ -68,7 +68,7 @@ is($post->{status}, 500, 'a permalink reaches the failing index.php');
 # errwatch's URL answers in every format.
 my $doc = $s->json_settled;
 ok($doc, '/errwatch?json answers with no change to the .htaccess') or BAIL_OUT('no JSON');
-like($s->last_json_text, qr/^\{"since":/, 'it is errwatch\'s JSON');
+like($s->last_json_text, qr/^\{"version":"[0-9.]+","since":/, 'it is errwatch\'s JSON');
 my $html = $s->get('/errwatch');
 is($html->{status}, 200, '/errwatch (HTML) answers 200');
 like($html->{content}, qr/errwatch/i, 'with errwatch\'s page');

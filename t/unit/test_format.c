@@ -9,6 +9,7 @@
 
 #include "ew_buf.h"
 #include "ew_format.h"
+#include "ew_version.h"
 #include "unit.h"
 
 /* ---- ew_format_iso_time ---- */
@@ -541,7 +542,8 @@ START_TEST(json_small_snapshot)
     ck_assert_uint_gt(ew_store_tables_size(1024, 256), 0);
     const char *want = apr_pstrcat(
         pool,
-        "{\"since\":\"2023-11-14T22:13:20.000000Z\",\"since_us\":1700000000000000,"
+        "{\"version\":\"" EW_VERSION
+        "\",\"since\":\"2023-11-14T22:13:20.000000Z\",\"since_us\":1700000000000000,"
         "\"now\":\"2023-11-14T22:14:25.500000Z\",\"uptime_seconds\":65,\"latest_seq\":3,\n"
         "\"requests\":{\"total\":12,\"1xx\":1,\"2xx\":5,\"3xx\":2,\"4xx\":1,\"5xx\":3,"
         "\"other\":0},\n"
@@ -585,7 +587,8 @@ START_TEST(json_empty_snapshot)
     ck_assert_str_eq(
         b.data,
         apr_psprintf(pool,
-                     "{\"since\":\"1970-01-01T00:00:00.000000Z\",\"since_us\":0,"
+                     "{\"version\":\"" EW_VERSION
+                     "\",\"since\":\"1970-01-01T00:00:00.000000Z\",\"since_us\":0,"
                      "\"now\":\"1970-01-01T00:00:00.000000Z\",\"uptime_seconds\":0,"
                      "\"latest_seq\":0,\n"
                      "\"requests\":{\"total\":0,\"1xx\":0,\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":0,"

@@ -17,6 +17,7 @@ Suite *metrics_suite(void);
 Suite *query_suite(void);
 Suite *tail_suite(void);
 Suite *persist_suite(void);
+Suite *accept_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 
