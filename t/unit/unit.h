@@ -16,6 +16,7 @@ Suite *attribution_suite(void);
 Suite *metrics_suite(void);
 Suite *query_suite(void);
 Suite *tail_suite(void);
+Suite *slots_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 
