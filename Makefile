@@ -32,7 +32,7 @@ PURE_SRC = src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.
 	src/format_html.c src/format_metrics.c src/format_time.c src/net.c src/attribution.c src/query.c \
 	src/format_tail.c src/tail_wait.c
 # httpd glue.
-HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c src/tail.c \
+HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/crash.c src/status_handler.c src/shm.c src/tail.c \
 	src/server_stats.c src/status_hook.c src/status_map.c
 
 HEADERS = $(wildcard include/*.h src/*.h)
