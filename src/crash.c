@@ -57,6 +57,7 @@ typedef struct ew_slots_retained {
 
 static ew_slots *current_slots;
 static pid_t parent_pid;
+static int32_t child_pid; /* getpid() is a system call: once per child */
 
 /* ---- parent: the region ---------------------------------------------------- */
 
@@ -166,19 +167,46 @@ static ew_worker_slot *worker_slot(const conn_rec *c)
     return index >= 0 ? ew_slots_get(current_slots, (uint32_t)index) : NULL;
 }
 
+/* "host:port" of the request's virtual host. Formatting it cost more than
+ * the rest of the slot's writes together, and a worker serves the same
+ * vhost over and over: each thread keeps the last one. */
+static const char *vhost_of(const request_rec *r)
+{
+    static _Thread_local const server_rec *last_server;
+    static _Thread_local unsigned last_port;
+    static _Thread_local char last_vhost[EW_VHOST_MAX];
+    const server_rec *s = r->server;
+    unsigned port = s->port != 0 ? s->port : r->connection->local_addr->port;
+    if (s != last_server || port != last_port) {
+        ew_format_vhost(last_vhost, sizeof(last_vhost), s->server_hostname, port);
+        last_server = s;
+        last_port = port;
+    }
+    return last_vhost;
+}
+
+/* The request this thread is serving and its slot, so that the hooks after
+ * post_read_request skip the scoreboard lookup (a request runs on one thread
+ * from post_read_request to log_transaction). */
+static _Thread_local const request_rec *serving;
+static _Thread_local ew_worker_slot *serving_slot;
+
+static inline ew_worker_slot *slot_of(const request_rec *r)
+{
+    return r == serving ? serving_slot : worker_slot(r->connection);
+}
+
 static int slot_begin(request_rec *r)
 {
     if (r->main != NULL || r->prev != NULL) {
         return DECLINED;
     }
     ew_worker_slot *slot = worker_slot(r->connection);
+    serving = r;
+    serving_slot = slot;
     if (slot != NULL) {
-        char vhost[EW_VHOST_MAX];
-        const server_rec *s = r->server;
-        ew_format_vhost(vhost, sizeof(vhost), s->server_hostname,
-                        s->port != 0 ? s->port : r->connection->local_addr->port);
-        ew_slot_begin(slot, (int32_t)getpid(), r->request_time, r->method,
-                      r->parsed_uri.path != NULL ? r->parsed_uri.path : r->uri, vhost);
+        ew_slot_begin(slot, child_pid, r->request_time, r->method,
+                      r->parsed_uri.path != NULL ? r->parsed_uri.path : r->uri, vhost_of(r));
     }
     return DECLINED;
 }
@@ -186,9 +214,14 @@ static int slot_begin(request_rec *r)
 static int slot_target(request_rec *r)
 {
     if (r->main == NULL && r->handler != NULL) {
-        ew_worker_slot *slot = worker_slot(r->connection);
+        ew_worker_slot *slot = slot_of(r);
         if (slot != NULL) {
-            ew_slot_set_target(slot, r->handler, r->filename);
+            /* A static file (dispatched by its content type, as
+             * ap_invoke_handler does when no handler was set) keeps only
+             * its URI: copying its path costs more than the rest of the
+             * request's slot writes, and no script runs to crash. */
+            ew_slot_set_target(slot, r->handler,
+                               r->handler == r->content_type ? NULL : r->filename);
         }
     }
     return DECLINED;
@@ -197,7 +230,8 @@ static int slot_target(request_rec *r)
 void ew_count_response(ew_store *store, const request_rec *r, int status, uint64_t bytes,
                        uint64_t duration_us)
 {
-    ew_worker_slot *slot = worker_slot(r->connection);
+    ew_worker_slot *slot = slot_of(r);
+    serving = NULL;
     if (slot != NULL) {
         ew_slot_end(slot, status, bytes, duration_us);
         return;
@@ -284,8 +318,16 @@ static int watch_children(apr_pool_t *p, server_rec *s)
     return DECLINED;
 }
 
+static void slots_child_init(apr_pool_t *p, server_rec *s)
+{
+    (void)p;
+    (void)s;
+    child_pid = (int32_t)getpid();
+}
+
 void ew_crash_register_hooks(void)
 {
+    ap_hook_child_init(slots_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(slots_post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_post_read_request(slot_begin, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(slot_target, NULL, NULL, APR_HOOK_REALLY_FIRST);
