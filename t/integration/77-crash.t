@@ -72,6 +72,10 @@ like($metrics, qr/^errwatch_crashes_total\{signal="SIGSEGV"\} 4$/m, '?metrics: b
 like($metrics, qr/^errwatch_file_crashes_total\{file="[^"]*segv\.php",[^}]*\} 3$/m,
     '?metrics: by file');
 
+my $html = $s->get('/errwatch')->{content};
+like($html, qr{<td class="crash"><strong>crash: SIGSEGV</strong> \(1 in flight\)</td>},
+    'HTML: a crash shows as a crash, not a status');
+
 # ---------------------------------------------------------------------------
 # SIGKILL of an idle child: nothing. Of a busy child: one SIGKILL crash.
 # ---------------------------------------------------------------------------
