@@ -47,7 +47,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store install clean format check-format fuzz fuzz-build sanitize sanitize-module lint
+	bench-store bench-slots install clean format check-format fuzz fuzz-build sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -245,16 +245,28 @@ fuzz-run-%: fuzz-build
 bench: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	bench/run.sh
+	@$(MAKE) --no-print-directory bench-slots
 
 bench-smoke: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	SMOKE=1 bench/run.sh
+	@$(MAKE) --no-print-directory build/slots_bench
+	build/slots_bench 2 1000000
 
 # Store micro-benchmark (lock hold times); see bench/README.md.
 build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
 	    -o $@ bench/store_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+# Per-worker slots against shared atomics, 2 processes (issue 11).
+build/slots_bench: bench/slots_bench.c $(PURE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
+	    -o $@ bench/slots_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+bench-slots: build/slots_bench
+	build/slots_bench 2
 
 bench-store: build/store_bench
 	build/store_bench 1024 256
