@@ -103,7 +103,7 @@ is($doc->{store}{failures_recorded}, 4, 'store.failures_recorded');
     my @their_tail = map { $_->[0] } grep { defined $_->[1] } @$theirs;
     shift @their_tail while @their_tail && $their_tail[0] ne 'Scoreboard';
     shift @their_tail;
-    my @errw = grep { /^Err/ } @their_tail;
+    my @errw = grep { /^(?:Err|Crashes$)/ } @their_tail;
     ok(!@errw || "@errw" eq 'Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrWatchUptime '
           . 'Errors500Last1m Errors500Last5m Errors500Last15m Errors5xxLast1m Errors5xxLast5m Errors5xxLast15m',
         '/server-status?auto: errwatch lines, if any, are the same as ours')
