@@ -58,6 +58,10 @@ void ew_slot_set_target(ew_worker_slot *slot, const char *handler, const char *f
 /* The response was logged: count it and clear the in-flight request. */
 void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes, uint64_t duration_us);
 
+/* The request was logged without being counted (ErrWatch Off): clears the
+ * in-flight request only. */
+void ew_slot_clear(ew_worker_slot *slot);
+
 /* Adds every slot's counters to out's requests_by_class, requests_total,
  * errors_by_code, bytes_sent and duration_us_total. */
 void ew_slots_sum(const ew_slots *slots, ew_snapshot *out);

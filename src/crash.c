@@ -240,6 +240,20 @@ void ew_count_response(ew_store *store, const request_rec *r, int status, uint64
     ew_store_add_traffic(store, bytes, duration_us);
 }
 
+/* Runs after errwatch's own log_transaction: a request it did not count
+ * (ErrWatch Off) must not stay in flight, or the child's normal exit would
+ * later look like a crash. */
+static int slot_release(request_rec *r)
+{
+    if (r == serving) {
+        serving = NULL;
+        if (serving_slot != NULL) {
+            ew_slot_clear(serving_slot);
+        }
+    }
+    return DECLINED;
+}
+
 /* ---- parent: dead children ------------------------------------------------- */
 
 /* "AH00052: child pid N exit signal NAME (S)" (AH00051 adds ", possible
@@ -331,6 +345,7 @@ void ew_crash_register_hooks(void)
     ap_hook_post_config(slots_post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_post_read_request(slot_begin, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(slot_target, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_log_transaction(slot_release, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_error_log(watch_parent_log, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_monitor(watch_children, NULL, NULL, APR_HOOK_MIDDLE);
 }

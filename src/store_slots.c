@@ -168,6 +168,11 @@ void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes, uint64_t dura
     }
     bump(&slot->bytes_sent, bytes);
     bump(&slot->duration_us_total, duration_us);
+    ew_slot_clear(slot);
+}
+
+void ew_slot_clear(ew_worker_slot *slot)
+{
     if (atomic_load_explicit(&slot->busy, memory_order_relaxed) != 0) {
         atomic_store_explicit(&slot->busy, 0, memory_order_release);
     }
