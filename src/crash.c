@@ -243,6 +243,7 @@ void ew_count_response(ew_store *store, const request_rec *r, int status, uint64
 /* Runs after errwatch's own log_transaction: a request it did not count
  * (ErrWatch Off) must not stay in flight, or the child's normal exit would
  * later look like a crash. */
+/* cppcheck-suppress constParameter ; the hook's type */
 static int slot_release(request_rec *r)
 {
     if (r == serving) {
