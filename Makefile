@@ -31,11 +31,11 @@ DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli
 # clang-tidy: make lint; wrk: bench.
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
-PURE_SRC = src/store.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
+PURE_SRC = src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.c src/format_json.c \
 	src/format_html.c src/format_metrics.c src/format_time.c src/net.c src/attribution.c src/query.c \
 	src/format_tail.c src/tail_wait.c src/store_persist.c src/store_history.c src/accept.c
 # httpd glue.
-HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/status_handler.c src/shm.c src/tail.c \
+HTTPD_SRC = mod_errwatch.c src/config.c src/capture.c src/crash.c src/status_handler.c src/shm.c src/tail.c \
 	src/server_stats.c src/status_hook.c src/status_map.c src/persist.c src/version.c
 
 HEADERS = $(wildcard include/*.h src/*.h)
@@ -50,7 +50,8 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store install clean rules deb deb-test version-check format check-format fuzz fuzz-build sanitize sanitize-module lint
+	bench-store bench-slots install clean rules deb deb-test version-check format check-format fuzz fuzz-build \
+	sanitize sanitize-module lint
 
 all: $(MODULE)
 
@@ -286,16 +287,28 @@ fuzz-run-%: fuzz-build
 bench: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	bench/run.sh
+	@$(MAKE) --no-print-directory bench-slots
 
 bench-smoke: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	SMOKE=1 bench/run.sh
+	@$(MAKE) --no-print-directory build/slots_bench
+	build/slots_bench 2 1000000
 
 # Store micro-benchmark (lock hold times); see bench/README.md.
 build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
 	    -o $@ bench/store_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+# Per-worker slots against shared atomics, 2 processes (issue 11).
+build/slots_bench: bench/slots_bench.c $(PURE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
+	    -o $@ bench/slots_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+bench-slots: build/slots_bench
+	build/slots_bench 2
 
 bench-store: build/store_bench
 	build/store_bench 1024 256

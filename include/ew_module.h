@@ -80,6 +80,15 @@ void ew_persist_register_hooks(void);
 
 /* capture.c: hooks that see every request. */
 void ew_capture_register_hooks(apr_pool_t *p);
+/* "host:port" into dst (src/capture.c). */
+void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port);
+
+/* src/crash.c: per-worker slots and crash recording. */
+void ew_crash_register_hooks(void);
+/* Counts one logged response in the worker's slot (or the shared counters)
+ * and clears the worker's in-flight request. */
+void ew_count_response(ew_store *store, const request_rec *r, int status, uint64_t bytes,
+                       uint64_t duration_us);
 
 /* status_handler.c: the status URL. */
 int ew_status_handler(request_rec *r);

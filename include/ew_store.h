@@ -195,6 +195,17 @@ void ew_store_add_traffic(ew_store *st, uint64_t bytes, uint64_t duration_us);
  * logged). Returns 0, or an errno value if the lock could not be taken. */
 int ew_store_record_failure(ew_store *st, const ew_failure *failure);
 
+/* Per-worker counters (ew_slots.h): from now on ew_store_summary and
+ * ew_store_snapshot add the slots' sums to the shared counters. The slots
+ * outlive every handle (the module keeps them for the parent's lifetime). */
+typedef struct ew_slots ew_slots;
+void ew_store_use_slots(ew_store *st, ew_slots *slots);
+
+/* Adds totals counted elsewhere (e.g. restored from disk) to the shared
+ * counters: requests_by_class, errors_by_code, bytes_sent,
+ * duration_us_total and crashes_by_signal. Returns 0 or an errno value. */
+int ew_store_add_base(ew_store *st, const ew_snapshot *totals);
+
 /* Live tails: the failures the ring holds with a seq above `after`, oldest
  * first, at most max of them, copied into out; *n_out is how many, and
  * *latest_out the seq of the latest failure recorded. Seqs missing between

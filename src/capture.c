@@ -191,7 +191,7 @@ static const char *failure_message(request_rec *origin, request_rec *culprit)
 
 /* "host:port" into dst, truncated like snprintf would, at a fraction of
  * its cost. */
-static void format_vhost(char *dst, size_t size, const char *host, unsigned port)
+void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port)
 {
     char digits[8];
     size_t nd = 0;
@@ -236,8 +236,8 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     ew_copy_field(f.uri, sizeof(f.uri), path);
 
     const server_rec *s = origin->server;
-    format_vhost(f.vhost, sizeof(f.vhost), s->server_hostname,
-                 s->port != 0 ? s->port : origin->connection->local_addr->port);
+    ew_format_vhost(f.vhost, sizeof(f.vhost), s->server_hostname,
+                    s->port != 0 ? s->port : origin->connection->local_addr->port);
     ew_normalize_target(culprit->filename,
                         (cs != NULL && cs->handler != NULL) ? cs->handler : EW_NO_HANDLER, f.file,
                         sizeof(f.file), f.handler, sizeof(f.handler));
@@ -268,9 +268,9 @@ static int commit_transaction(request_rec *r)
     const request_rec *final = chain_final(origin);
     int status = final->status;
     apr_time_t duration_us = elapsed_since(origin);
-    ew_store_count_response(store, status);
-    ew_store_add_traffic(store, (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0),
-                         (uint64_t)duration_us);
+    ew_count_response(store, origin, status,
+                      (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0),
+                      (uint64_t)duration_us);
     if (status >= 500 && status <= 599) {
         record_failure(store, origin, status, duration_us);
     }

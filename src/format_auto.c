@@ -113,6 +113,7 @@ void ew_format_auto_errors(ew_buf *b, const ew_snapshot *snap)
                           (unsigned long long)snap->errors_by_code[i]);
         }
     }
+    ew_buf_printf(b, "Crashes: %llu\n", (unsigned long long)snap->crashes_total);
     ew_buf_printf(b, "ErrorFiles: %u\n", (unsigned)snap->files_len);
     ew_buf_printf(b, "ErrorFilesEvicted: %llu\n", (unsigned long long)snap->files_evicted);
     ew_buf_printf(b, "ErrWatchUptime: %lld\n", ew_auto_period_s(snap));

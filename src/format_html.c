@@ -5,7 +5,10 @@
  * every string from the snapshot goes through ew_escape_html().
  */
 #include "ew_escape.h"
+#include <apr_strings.h>
+
 #include "ew_format.h"
+#include "ew_slots.h"
 
 static const char ew_html_head[] =
     "<!DOCTYPE html>\n"
@@ -167,7 +170,13 @@ static void ew_html_files_table(ew_buf *b, const ew_snapshot *snap, uint32_t n, 
         ew_html_td(b, "mono", f->file);
         ew_html_td(b, NULL, f->handler);
         ew_html_td_u(b, f->count);
-        ew_buf_printf(b, "<td>%u</td>", (unsigned)f->last_status);
+        if (f->crashes != 0) {
+            ew_buf_printf(b, "<td class=\"crash\"><strong>%s, %llu crash%s</strong></td>",
+                          f->last_status == 0 ? "crash" : "5xx", (unsigned long long)f->crashes,
+                          f->crashes == 1 ? "" : "es");
+        } else {
+            ew_buf_printf(b, "<td>%u</td>", (unsigned)f->last_status);
+        }
         if (with_times) {
             ew_buf_puts(b, "<td>");
             ew_html_time(b, f->first_seen_us);
@@ -215,7 +224,21 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
         const ew_failure *f = &snap->recent[i];
         ew_buf_puts(b, "<tr><td>");
         ew_html_time(b, f->time_us);
-        ew_buf_printf(b, "</td><td>%u</td>", (unsigned)f->status);
+        if (f->crash_signal != 0) {
+            /* No status was ever sent: say what happened instead. */
+            char number[16];
+            const char *sig = ew_signal_name(f->crash_signal);
+            if (sig == NULL) {
+                apr_snprintf(number, sizeof(number), "SIG%d", f->crash_signal);
+                sig = number;
+            }
+            ew_buf_printf(b,
+                          "</td><td class=\"crash\"><strong>crash: %s</strong> (%u in "
+                          "flight)</td>",
+                          sig, (unsigned)f->in_flight);
+        } else {
+            ew_buf_printf(b, "</td><td>%u</td>", (unsigned)f->status);
+        }
         ew_html_td(b, NULL, f->method);
         ew_html_td(b, "mono", f->uri);
         ew_html_td(b, NULL, f->vhost);

@@ -25,6 +25,7 @@
 #include "ew_escape.h"
 #include "ew_format.h"
 #include "ew_version.h"
+#include "ew_slots.h"
 
 /* A page of 1,024 files and 256 failures is ~100,000 appends: keys go in as
  * literals (EW_BUF_LIT), numbers and timestamps are formatted by hand, and
@@ -56,6 +57,17 @@ static size_t ew_json_size_hint(const ew_snapshot *snap)
              strlen(f->handler) + strlen(f->message);
     }
     return n;
+}
+
+/* "SIGSEGV", or "SIG" and the number for a signal without a name here. */
+static void ew_json_signal(ew_buf *b, int signal)
+{
+    const char *name = ew_signal_name(signal);
+    if (name != NULL) {
+        ew_buf_printf(b, "\"%s\"", name);
+    } else {
+        ew_buf_printf(b, "\"SIG%d\"", signal);
+    }
 }
 
 static void ew_json_handlers(ew_buf *b, const ew_snapshot *snap)
@@ -99,6 +111,8 @@ static void ew_json_files(ew_buf *b, const ew_snapshot *snap)
         ew_buf_put_u64(b, f->count);
         EW_BUF_LIT(b, ",\"last_status\":");
         ew_buf_put_u64(b, f->last_status);
+        EW_BUF_LIT(b, ",\"crashes\":");
+        ew_buf_put_u64(b, f->crashes);
         EW_BUF_LIT(b, ",\"first_seen\":");
         ew_json_time(b, f->first_seen_us);
         EW_BUF_LIT(b, ",\"last_seen\":");
@@ -142,6 +156,12 @@ void ew_format_json_failure_members(ew_buf *b, const ew_failure *f)
     ew_buf_put_i64(b, f->duration_us);
     EW_BUF_LIT(b, ",\"message\":");
     ew_escape_json(b, f->message);
+    if (f->crash_signal != 0) {
+        EW_BUF_LIT(b, ",\"crash\":");
+        ew_json_signal(b, f->crash_signal);
+        EW_BUF_LIT(b, ",\"in_flight\":");
+        ew_buf_put_u64(b, f->in_flight);
+    }
 }
 
 static void ew_json_recent(ew_buf *b, const ew_snapshot *snap)
@@ -194,6 +214,25 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     EW_BUF_LIT(b, "\"bytes_sent\":");
     ew_buf_put_u64(b, snap->bytes_sent);
     EW_BUF_LIT(b, ",\n");
+
+    /* Requests lost with a child killed by a signal, in total and by
+     * signal. */
+    EW_BUF_LIT(b, "\"crashes\":");
+    ew_buf_put_u64(b, snap->crashes_total);
+    EW_BUF_LIT(b, ",\"crashes_by_signal\":{");
+    int first_signal = 1;
+    for (int i = 0; i < EW_SIGNAL_COUNT; i++) {
+        if (snap->crashes_by_signal[i] != 0) {
+            if (!first_signal) {
+                ew_buf_putc(b, ',');
+            }
+            ew_json_signal(b, i);
+            ew_buf_putc(b, ':');
+            ew_buf_put_u64(b, snap->crashes_by_signal[i]);
+            first_signal = 0;
+        }
+    }
+    EW_BUF_LIT(b, "},\n");
 
     EW_BUF_LIT(b, "\"status\":{");
     int first = 1;

@@ -13,12 +13,14 @@
  * value goes through ew_escape_prom_label().
  */
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
 #include "ew_escape.h"
 #include "ew_format.h"
+#include "ew_slots.h"
 
 /* Status codes that always have an errwatch_errors_total series, so that
  * alerts on them see 0 instead of no data. */
@@ -232,6 +234,45 @@ static uint64_t ew_prom_file_value(const void *rows, uint32_t i)
     return ((const ew_file_stat *)rows)[i].count;
 }
 
+static uint64_t ew_prom_file_crashes(const void *rows, uint32_t i)
+{
+    return ((const ew_file_stat *)rows)[i].crashes;
+}
+
+/* Requests lost with a child killed by a signal: by signal (SIGSEGV and
+ * SIGKILL always present), and by file for the files that had any. */
+static void ew_prom_crashes(ew_buf *b, const ew_snapshot *snap, int om)
+{
+    ew_prom_family(b, om, "errwatch_crashes_total", "counter",
+                   "Requests in flight in a child killed by a signal, by signal.");
+    for (int i = 0; i < EW_SIGNAL_COUNT; i++) {
+        if (snap->crashes_by_signal[i] != 0 || i == SIGSEGV || i == SIGKILL) {
+            char number[16];
+            const char *name = ew_signal_name(i);
+            if (name == NULL) {
+                apr_snprintf(number, sizeof(number), "SIG%d", i);
+                name = number;
+            }
+            ew_prom_u(b, "errwatch_crashes_total", "signal", name, snap->crashes_by_signal[i]);
+        }
+    }
+    ew_file_stat *rows = NULL;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < snap->files_len; i++) {
+        if (snap->files[i].crashes != 0) {
+            if (rows == NULL) {
+                rows = apr_palloc(b->pool, (apr_size_t)snap->files_len * sizeof(*rows));
+            }
+            rows[n++] = snap->files[i];
+        }
+    }
+    ew_prom_family(b, om, "errwatch_file_crashes_total", "counter",
+                   "Crashes by script file (also counted in errwatch_file_errors_total), "
+                   "labelled with the handler of its latest failure.");
+    ew_prom_merged_counter(b, "errwatch_file_crashes_total", rows, n, ew_prom_file_labels,
+                           ew_prom_file_crashes);
+}
+
 static int ew_prom_is_always_code(int code)
 {
     for (size_t i = 0; i < sizeof(ew_prom_always_codes) / sizeof(ew_prom_always_codes[0]); i++) {
@@ -271,8 +312,8 @@ static void ew_prom_errwatch(ew_buf *b, const ew_snapshot *snap, int om)
                            ew_prom_handler_labels, ew_prom_handler_value);
 
     ew_prom_family(b, om, "errwatch_file_errors_total", "counter",
-                   "5xx responses by script file, labelled with the handler of its latest "
-                   "failure; a file evicted from the table restarts from 1.");
+                   "5xx responses and crashes by script file, labelled with the handler of "
+                   "its latest failure; a file evicted from the table restarts from 1.");
     ew_prom_merged_counter(b, "errwatch_file_errors_total", snap->files, snap->files_len,
                            ew_prom_file_labels, ew_prom_file_value);
 
@@ -289,6 +330,8 @@ static void ew_prom_errwatch(ew_buf *b, const ew_snapshot *snap, int om)
             ew_buf_printf(b, "} %llu\n", (unsigned long long)w[i]);
         }
     }
+
+    ew_prom_crashes(b, snap, om);
 
     ew_prom_family(b, om, "errwatch_file_evictions_total", "counter",
                    "Files dropped from the file table to make room for others.");

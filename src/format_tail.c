@@ -15,6 +15,7 @@
  */
 #include "ew_escape.h"
 #include "ew_format.h"
+#include "ew_slots.h"
 
 static void ew_tail_time(ew_buf *b, int64_t time_us, int json)
 {
@@ -40,7 +41,17 @@ void ew_format_tail_failure(ew_buf *b, const ew_failure *f, int json)
     ew_escape_tail_field(b, f->method, 0);
     ew_buf_putc(b, ' ');
     ew_escape_tail_field(b, f->uri, 0);
-    ew_buf_printf(b, " seq=%llu handler=", (unsigned long long)f->seq);
+    ew_buf_printf(b, " seq=%llu", (unsigned long long)f->seq);
+    if (f->crash_signal != 0) {
+        const char *sig = ew_signal_name(f->crash_signal);
+        if (sig != NULL) {
+            ew_buf_printf(b, " crash=%s", sig);
+        } else {
+            ew_buf_printf(b, " crash=SIG%d", f->crash_signal);
+        }
+        ew_buf_printf(b, " in_flight=%u", (unsigned)f->in_flight);
+    }
+    ew_buf_puts(b, " handler=");
     ew_escape_tail_field(b, f->handler, 0);
     ew_buf_puts(b, " file=");
     ew_escape_tail_field(b, f->file, 0);

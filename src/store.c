@@ -169,6 +169,7 @@ static ew_store *new_handle(apr_pool_t *pool, ew_header *h, ew_tables *t)
     ew_store *st = apr_palloc(pool, sizeof(*st));
     st->h = h;
     st->t = t;
+    st->slots = NULL;
     return st;
 }
 
@@ -483,7 +484,9 @@ static void rebuild_after_crash(ew_store *st)
     st->t->busy_file = EW_NONE;
     if (st->t->busy_ring != EW_NONE) {
         /* A zero status marks the ring entry as unusable. */
-        ring_slots(st)[(uint64_t)st->t->busy_ring % st->t->recent_cap].status = 0;
+        ew_failure *torn = &ring_slots(st)[(uint64_t)st->t->busy_ring % st->t->recent_cap];
+        torn->status = 0;
+        torn->crash_signal = 0;
         st->t->busy_ring = EW_NONE;
     }
 
@@ -567,6 +570,9 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
 
     ew_file_slot *s = &slots[slot];
     s->stat.count++;
+    if (f->crash_signal != 0) {
+        s->stat.crashes++;
+    }
     if (f->time_us >= s->stat.last_seen_us) {
         s->stat.last_seen_us = f->time_us;
     }
@@ -659,9 +665,16 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     update_file_table(st, failure, file);
     append_ring(st, failure, st->h->failures_recorded + 1);
     st->t->dirty = 0;
-    count_in_window(st, failure);
-    ew_store_history_count(st, failure);
-    count_by_handler(st, failure);
+    if (failure->crash_signal != 0) {
+        /* Crashes are not a status: they stay out of the windows and the
+         * handler-by-status rows, and are counted by signal instead. */
+        int sig = failure->crash_signal;
+        st->h->crashes_by_signal[sig > 0 && sig < EW_SIGNAL_COUNT ? sig : 0]++;
+    } else {
+        count_in_window(st, failure);
+        count_by_handler(st, failure);
+    }
+    ew_store_history_count(st, failure); /* counts crashes too, per minute */
     st->h->failures_recorded++;
     ew_store_unlock(st);
     ew_tail_notify(&st->h->tail);
@@ -721,6 +734,14 @@ static void read_counters(ew_store *st, ew_snapshot *out)
     out->bytes_sent = atomic_load_explicit(&st->h->bytes_sent, memory_order_relaxed);
     out->duration_us_total = atomic_load_explicit(&st->h->duration_us_total, memory_order_relaxed);
     out->lock_recoveries = atomic_load_explicit(&st->h->lock_recoveries, memory_order_relaxed);
+    if (st->slots != NULL) {
+        ew_slots_sum(st->slots, out);
+    }
+    out->crashes_total = 0;
+    for (int i = 0; i < EW_SIGNAL_COUNT; i++) {
+        out->crashes_by_signal[i] = st->h->crashes_by_signal[i];
+        out->crashes_total += st->h->crashes_by_signal[i];
+    }
 }
 
 static int compare_handlers(const void *a, const void *b)
@@ -819,7 +840,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     ew_failure *ring = ring_slots(st);
     for (uint64_t k = 1; k <= n; k++) {
         const ew_failure *f = &ring[(seq - k) % st->t->recent_cap];
-        if (f->status != 0) {
+        if (ring_entry_used(f)) {
             /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): recent_room >= n */
             recent[nrecent++] = *f;
         }
@@ -852,7 +873,7 @@ int ew_store_failures_after(ew_store *st, uint64_t after, ew_failure *out, uint3
     uint64_t newer = 0;
     for (uint64_t k = 1; k <= held; k++) {
         const ew_failure *f = &ring[(written - k) % cap];
-        if (f->status == 0) {
+        if (!ring_entry_used(f)) {
             break; /* a torn or never-written entry ends what the ring holds */
         }
         if (f->seq <= after) {
@@ -943,6 +964,7 @@ ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t 
     /* The busiest files survive a shrink; they go in least recently failed
      * first, so the eviction order stays what it was. */
     st = new_handle(pool, old->h, format_tables(tables, files, recent));
+    st->slots = old->slots;
     if (nrows > 1) {
         qsort(rows, nrows, sizeof(*rows), compare_files);
     }
@@ -962,7 +984,7 @@ ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t 
         lru_push_front(st, slot);
     }
     for (uint32_t k = nring; k > 0; k--) {
-        if (ring[k - 1].status != 0) {
+        if (ring_entry_used(&ring[k - 1])) {
             append_ring(st, &ring[k - 1], ring[k - 1].seq);
         }
     }

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "ew_slots.h"
 #include "ew_store.h"
 
 #define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
@@ -64,8 +65,9 @@ struct ew_header {
     ew_bucket buckets[EW_BUCKETS]; /* slot = epoch % EW_BUCKETS */
     uint32_t handlers_used;
     ew_handler_stat handlers[EW_HANDLER_SLOTS];
-    uint64_t handler_other[EW_CODE_COUNT]; /* failures of pairs that did not fit */
-    ew_minute history[EW_HISTORY_MINUTES]; /* src/store_history.c */
+    uint64_t handler_other[EW_CODE_COUNT];       /* failures of pairs that did not fit */
+    uint64_t crashes_by_signal[EW_SIGNAL_COUNT]; /* index 0: signals beyond the table */
+    ew_minute history[EW_HISTORY_MINUTES];       /* src/store_history.c */
 
     /* Live tails: atomics only, never under the lock. */
     alignas(EW_ALIGN) ew_tail_shared tail;
@@ -98,6 +100,7 @@ struct ew_tables {
 struct ew_store {
     ew_header *h;
     ew_tables *t;
+    ew_slots *slots; /* per-worker counters summed by readers, or NULL */
 };
 
 /* The lock over the header's guarded part and every tables part (src/store.c).
@@ -139,6 +142,13 @@ static inline int32_t index_slot(const uint32_t *index, uint32_t pos)
 static inline void index_put(uint32_t *index, uint32_t pos, int32_t slot)
 {
     index[pos] = (uint32_t)(slot + 1);
+}
+
+/* A ring entry that holds a failure: a status, or a crash (status 0 with
+ * the signal). Zeroed (never written) and torn entries have neither. */
+static inline int ring_entry_used(const ew_failure *f)
+{
+    return f->status != 0 || f->crash_signal != 0;
 }
 
 static inline ew_failure *ring_slots(ew_store *st)

@@ -61,6 +61,7 @@ typedef struct state_counters {
     uint64_t failures_recorded;
     uint64_t files_evicted;
     uint64_t handler_other[EW_CODE_COUNT];
+    uint64_t crashes_by_signal[EW_SIGNAL_COUNT];
 } state_counters;
 
 static const size_t row_size[SEC_COUNT + 1] = {
@@ -108,13 +109,18 @@ static char *put_section(char *p, uint32_t tag, uint32_t rows)
 
 uint64_t ew_store_change_mark(ew_store *st)
 {
-    uint64_t mark = 0;
-    for (int i = 0; i < EW_CLASS_COUNT; i++) {
-        mark += atomic_load_explicit(&st->h->requests_by_class[i], memory_order_relaxed);
+    /* Responses wherever they are counted (the header and the per-worker
+     * slots: the summary sums both), plus failures recorded, which are
+     * counted as responses only once logged. */
+    ew_snapshot sum;
+    if (ew_store_summary(st, 0, &sum) != 0) {
+        return 0;
     }
-    /* Failures are counted as responses too, but only after being
-     * recorded: the ring position tells a recorded one apart. */
-    return mark + __atomic_load_n(&st->t->ring_seq, __ATOMIC_RELAXED);
+    uint64_t mark = sum.failures_recorded;
+    for (int i = 0; i < EW_CLASS_COUNT; i++) {
+        mark += sum.requests_by_class[i];
+    }
+    return mark;
 }
 
 int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **data_out,
@@ -133,6 +139,7 @@ int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **da
     memcpy(c.errors_by_code, sum.errors_by_code, sizeof(c.errors_by_code));
     c.bytes_sent = sum.bytes_sent;
     c.duration_us_total = sum.duration_us_total;
+    memcpy(c.crashes_by_signal, sum.crashes_by_signal, sizeof(c.crashes_by_signal));
 
     if ((rc = ew_store_lock(st)) != 0) {
         return rc;
@@ -410,6 +417,9 @@ int ew_store_restore(ew_store *st, const void *data, size_t len, int64_t *writte
         st->h->since_us = in.hd.since_us;
     }
     st->h->failures_recorded = c->failures_recorded;
+    for (int i = 0; i < EW_SIGNAL_COUNT; i++) {
+        st->h->crashes_by_signal[i] += c->crashes_by_signal[i];
+    }
 
     for (uint32_t i = 0; i < in.count[SEC_BUCKETS]; i++) {
         ew_bucket b;

@@ -103,6 +103,32 @@ START_TEST(round_trip_keeps_everything)
 }
 END_TEST
 
+START_TEST(round_trip_keeps_crashes)
+{
+    ew_store *st = fresh(16, 8, T0);
+    ew_failure f;
+    memset(&f, 0, sizeof(f));
+    f.time_us = T0 + 1000000;
+    f.crash_signal = 11;
+    f.in_flight = 1;
+    ew_copy_field(f.file, sizeof(f.file), "/var/www/crash.php");
+    ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    char *data;
+    size_t len;
+    ck_assert_int_eq(ew_store_serialize(st, pool, T0 + 2000000, &data, &len), 0);
+    ew_store *st2 = fresh(16, 8, T0 + 600000000);
+    const char *why = NULL;
+    ck_assert_int_eq(ew_store_restore(st2, data, len, NULL, &why), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st2, pool, T0 + 2000000, &s), 0);
+    ck_assert_uint_eq(s.crashes_total, 1);
+    ck_assert_uint_eq(s.crashes_by_signal[11], 1);
+    ck_assert_uint_eq(s.files_len, 1);
+    ck_assert_uint_eq(s.files[0].crashes, 1);
+    ck_assert_int_eq(s.recent[0].crash_signal, 11);
+}
+END_TEST
+
 START_TEST(smaller_tables_keep_the_most_recent)
 {
     ew_store *st = busy_store();
@@ -319,6 +345,7 @@ Suite *persist_suite(void)
     tcase_add_test(tc, resealed_edits_are_refused);
     tcase_add_test(tc, restore_refuses_a_used_store);
     tcase_add_test(tc, change_mark_moves_with_responses_and_failures);
+    tcase_add_test(tc, round_trip_keeps_crashes);
     tcase_add_test(tc, history_over_time);
     suite_add_tcase(s, tc);
     return s;

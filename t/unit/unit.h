@@ -18,6 +18,7 @@ Suite *query_suite(void);
 Suite *tail_suite(void);
 Suite *persist_suite(void);
 Suite *accept_suite(void);
+Suite *slots_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 

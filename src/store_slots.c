@@ -1,0 +1,358 @@
+/*
+ * Per-worker slots (include/ew_slots.h): counters and the request in
+ * flight, one slot per scoreboard worker.
+ *
+ *   region:  [ ew_slots_head (64 B) ][ slot 0 ][ slot 1 ] ... [ slot n-1 ]
+ *   slot:    +-- counters (own cache lines, written by the occupant only) --+
+ *            | requests_by_class[6]  errors_by_code[100]  bytes  duration   |
+ *            +-- in flight (own cache lines) -------------------------------+
+ *            | busy  pid  start_us  method  uri  vhost  handler  file       |
+ *            +--------------------------------------------------------------+
+ *
+ * Slot i belongs to worker i = process slot x ThreadLimit + thread (the
+ * connection id that prefork, worker and event give their connections).
+ * httpd never gives a process slot to a new child while the old one still
+ * runs, so each slot has one writer at a time: increments are a relaxed load
+ * and a relaxed store, never a locked read-modify-write, and no other worker
+ * writes the slot's cache lines. Readers in other processes see each 64-bit
+ * counter whole; a sum taken while requests finish may lag by those
+ * requests, as a snapshot of atomics would.
+ */
+#include <signal.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "ew_slots.h"
+#include "store_internal.h"
+
+#define EW_SLOTS_MAGIC 0x45575354u /* "EWST" */
+#define EW_SLOTS_VERSION 1u
+#define EW_SLOTS_ALIGN 64u
+#define EW_SLOTS_MAX (1u << 20)
+
+struct ew_worker_slot {
+    alignas(EW_SLOTS_ALIGN) _Atomic uint64_t requests_by_class[EW_CLASS_COUNT];
+    _Atomic uint64_t errors_by_code[EW_CODE_COUNT];
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t duration_us_total;
+
+    /* The request in flight: busy is set last on begin and cleared on end,
+     * with release order, so a reader that sees busy sees the fields. */
+    alignas(EW_SLOTS_ALIGN) _Atomic uint32_t busy;
+    int32_t pid;
+    int64_t start_us;
+    char method[EW_METHOD_MAX];
+    char uri[EW_URI_MAX];
+    char vhost[EW_VHOST_MAX];
+    char handler[EW_HANDLER_MAX];
+    char file[EW_FILE_MAX];
+};
+
+typedef struct ew_slots_head {
+    alignas(EW_SLOTS_ALIGN) uint32_t magic;
+    uint32_t version;
+    uint32_t slot_size;
+    uint32_t count;
+} ew_slots_head;
+
+struct ew_slots {
+    ew_slots_head *head;
+    ew_worker_slot *slot;
+    uint32_t count;
+};
+
+size_t ew_slots_size(uint32_t count)
+{
+    if (count == 0 || count > EW_SLOTS_MAX) {
+        return 0;
+    }
+    return sizeof(ew_slots_head) + (size_t)count * sizeof(ew_worker_slot);
+}
+
+static ew_slots *handle(apr_pool_t *pool, void *base, uint32_t count)
+{
+    ew_slots *s = apr_palloc(pool, sizeof(*s));
+    s->head = base;
+    s->slot = (ew_worker_slot *)(void *)((char *)base + sizeof(ew_slots_head));
+    s->count = count;
+    return s;
+}
+
+ew_slots *ew_slots_init(apr_pool_t *pool, void *base, size_t len, uint32_t count)
+{
+    size_t need = ew_slots_size(count);
+    if (base == NULL || need == 0 || len < need || (uintptr_t)base % EW_SLOTS_ALIGN != 0) {
+        return NULL;
+    }
+    ew_slots_head *h = base;
+    h->magic = EW_SLOTS_MAGIC;
+    h->version = EW_SLOTS_VERSION;
+    h->slot_size = (uint32_t)sizeof(ew_worker_slot);
+    h->count = count;
+    return handle(pool, base, count);
+}
+
+ew_slots *ew_slots_attach(apr_pool_t *pool, void *base, size_t len)
+{
+    if (base == NULL || len < sizeof(ew_slots_head)) {
+        return NULL;
+    }
+    const ew_slots_head *h = base;
+    if (h->magic != EW_SLOTS_MAGIC || h->version != EW_SLOTS_VERSION ||
+        h->slot_size != sizeof(ew_worker_slot) || ew_slots_size(h->count) == 0 ||
+        len < ew_slots_size(h->count)) {
+        return NULL;
+    }
+    return handle(pool, base, h->count);
+}
+
+uint32_t ew_slots_count(const ew_slots *slots)
+{
+    return slots->count;
+}
+
+ew_worker_slot *ew_slots_get(ew_slots *slots, uint32_t index)
+{
+    return index < slots->count ? &slots->slot[index] : NULL;
+}
+
+/* The occupant's increment: it is the only writer, so no locked RMW. */
+static inline void bump(_Atomic uint64_t *c, uint64_t by)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+                          memory_order_relaxed);
+}
+
+/* A short bounded copy for the hot path (ew_copy_field's UTF-8 care is
+ * only needed when a value is cut, which this does too). */
+static void copy_short(char *dst, size_t size, const char *src)
+{
+    if (src == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+    size_t n = strnlen(src, size);
+    if (n < size) {
+        memcpy(dst, src, n + 1);
+    } else {
+        ew_copy_field(dst, size, src);
+    }
+}
+
+void ew_slot_begin(ew_worker_slot *slot, int32_t pid, int64_t start_us, const char *method,
+                   const char *uri, const char *vhost)
+{
+    slot->pid = pid;
+    slot->start_us = start_us;
+    copy_short(slot->method, sizeof(slot->method), method);
+    copy_short(slot->uri, sizeof(slot->uri), uri);
+    copy_short(slot->vhost, sizeof(slot->vhost), vhost);
+    slot->handler[0] = '\0';
+    slot->file[0] = '\0';
+    atomic_store_explicit(&slot->busy, 1, memory_order_release);
+}
+
+void ew_slot_set_target(ew_worker_slot *slot, const char *handler, const char *file)
+{
+    copy_short(slot->handler, sizeof(slot->handler), handler);
+    copy_short(slot->file, sizeof(slot->file), file);
+}
+
+void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes, uint64_t duration_us)
+{
+    int cls = status >= 100 && status <= 599 ? status / 100 : EW_CLASS_OTHER;
+    bump(&slot->requests_by_class[cls], 1);
+    if (status >= EW_CODE_FIRST && status < EW_CODE_FIRST + EW_CODE_COUNT) {
+        bump(&slot->errors_by_code[status - EW_CODE_FIRST], 1);
+    }
+    bump(&slot->bytes_sent, bytes);
+    bump(&slot->duration_us_total, duration_us);
+    ew_slot_clear(slot);
+}
+
+void ew_slot_clear(ew_worker_slot *slot)
+{
+    if (atomic_load_explicit(&slot->busy, memory_order_relaxed) != 0) {
+        atomic_store_explicit(&slot->busy, 0, memory_order_release);
+    }
+}
+
+void ew_slots_sum(const ew_slots *slots, ew_snapshot *out)
+{
+    for (uint32_t i = 0; i < slots->count; i++) {
+        const ew_worker_slot *s = &slots->slot[i];
+        for (int c = 0; c < EW_CLASS_COUNT; c++) {
+            uint64_t v = atomic_load_explicit(&s->requests_by_class[c], memory_order_relaxed);
+            out->requests_by_class[c] += v;
+            out->requests_total += v;
+        }
+        for (int c = 0; c < EW_CODE_COUNT; c++) {
+            out->errors_by_code[c] +=
+                atomic_load_explicit(&s->errors_by_code[c], memory_order_relaxed);
+        }
+        out->bytes_sent += atomic_load_explicit(&s->bytes_sent, memory_order_relaxed);
+        out->duration_us_total += atomic_load_explicit(&s->duration_us_total, memory_order_relaxed);
+    }
+}
+
+static int busy_with(const ew_worker_slot *s, int32_t pid)
+{
+    return atomic_load_explicit(&s->busy, memory_order_acquire) != 0 && s->pid == pid;
+}
+
+uint32_t ew_slots_in_flight(const ew_slots *slots, int32_t pid)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < slots->count; i++) {
+        n += (uint32_t)busy_with(&slots->slot[i], pid);
+    }
+    return n;
+}
+
+uint32_t ew_slots_busy_pids(const ew_slots *slots, int32_t *out, uint32_t max)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < slots->count && n < max; i++) {
+        const ew_worker_slot *s = &slots->slot[i];
+        if (atomic_load_explicit(&s->busy, memory_order_acquire) == 0) {
+            continue;
+        }
+        uint32_t j = 0;
+        while (j < n && out[j] != s->pid) {
+            j++;
+        }
+        if (j == n) {
+            out[n++] = s->pid;
+        }
+    }
+    return n;
+}
+
+int ew_slots_record_crash(ew_slots *slots, ew_store *st, int32_t pid, int signal, int64_t now_us,
+                          uint32_t *recorded_out)
+{
+    uint32_t in_flight = ew_slots_in_flight(slots, pid);
+    uint32_t recorded = 0;
+    int first_rc = 0;
+    for (uint32_t i = 0; i < slots->count && in_flight > 0; i++) {
+        ew_worker_slot *s = &slots->slot[i];
+        if (!busy_with(s, pid)) {
+            continue;
+        }
+        ew_failure f;
+        memset(&f, 0, sizeof(f));
+        f.time_us = s->start_us;
+        f.duration_us = now_us > s->start_us ? now_us - s->start_us : 0;
+        f.pid = pid;
+        f.status = 0;
+        f.crash_signal = signal;
+        f.in_flight = (uint16_t)(in_flight < UINT16_MAX ? in_flight : UINT16_MAX);
+        f.event = EW_EVENT_FAILURE;
+        memcpy(f.method, s->method, sizeof(f.method));
+        memcpy(f.uri, s->uri, sizeof(f.uri));
+        memcpy(f.vhost, s->vhost, sizeof(f.vhost));
+        memcpy(f.handler, s->handler, sizeof(f.handler));
+        memcpy(f.file, s->file, sizeof(f.file));
+        int rc = ew_store_record_failure(st, &f);
+        if (rc == 0) {
+            recorded++;
+        } else if (first_rc == 0) {
+            first_rc = rc;
+        }
+        atomic_store_explicit(&s->busy, 0, memory_order_release);
+    }
+    if (recorded_out != NULL) {
+        *recorded_out = recorded;
+    }
+    return first_rc;
+}
+
+uint32_t ew_slots_forget(ew_slots *slots, int32_t pid)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < slots->count; i++) {
+        ew_worker_slot *s = &slots->slot[i];
+        if (busy_with(s, pid)) {
+            atomic_store_explicit(&s->busy, 0, memory_order_release);
+            n++;
+        }
+    }
+    return n;
+}
+
+const char *ew_signal_name(int signal)
+{
+    switch (signal) {
+    case SIGSEGV:
+        return "SIGSEGV";
+    case SIGBUS:
+        return "SIGBUS";
+    case SIGABRT:
+        return "SIGABRT";
+    case SIGILL:
+        return "SIGILL";
+    case SIGFPE:
+        return "SIGFPE";
+    case SIGKILL:
+        return "SIGKILL";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGQUIT:
+        return "SIGQUIT";
+    case SIGTRAP:
+        return "SIGTRAP";
+    case SIGSYS:
+        return "SIGSYS";
+    case SIGXCPU:
+        return "SIGXCPU";
+    case SIGXFSZ:
+        return "SIGXFSZ";
+    case SIGPIPE:
+        return "SIGPIPE";
+    case SIGINT:
+        return "SIGINT";
+    case SIGHUP:
+        return "SIGHUP";
+    case SIGUSR1:
+        return "SIGUSR1";
+    case SIGUSR2:
+        return "SIGUSR2";
+    case SIGALRM:
+        return "SIGALRM";
+    default:
+        return NULL;
+    }
+}
+
+/* ---- the store's side (ew_store.h) ----------------------------------------- */
+
+void ew_store_use_slots(ew_store *st, ew_slots *slots)
+{
+    st->slots = slots;
+}
+
+int ew_store_add_base(ew_store *st, const ew_snapshot *totals)
+{
+    ew_header *h = st->h;
+    for (int i = 0; i < EW_CLASS_COUNT; i++) {
+        atomic_fetch_add_explicit(&h->requests_by_class[i], totals->requests_by_class[i],
+                                  memory_order_relaxed);
+    }
+    for (int i = 0; i < EW_CODE_COUNT; i++) {
+        atomic_fetch_add_explicit(&h->errors_by_code[i], totals->errors_by_code[i],
+                                  memory_order_relaxed);
+    }
+    atomic_fetch_add_explicit(&h->bytes_sent, totals->bytes_sent, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->duration_us_total, totals->duration_us_total,
+                              memory_order_relaxed);
+    int rc = ew_store_lock(st);
+    if (rc != 0) {
+        return rc;
+    }
+    for (int i = 0; i < EW_SIGNAL_COUNT; i++) {
+        h->crashes_by_signal[i] += totals->crashes_by_signal[i];
+    }
+    ew_store_unlock(st);
+    return 0;
+}

@@ -1,0 +1,242 @@
+/* Unit tests of the per-worker slots: summing, reuse by a new child,
+ * crash recording. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <apr_pools.h>
+
+#include "ew_slots.h"
+#include "ew_store.h"
+#include "unit.h"
+
+static void *map_zeroed(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(p, MAP_FAILED);
+    return p;
+}
+
+static ew_slots *new_slots(uint32_t count)
+{
+    size_t len = ew_slots_size(count);
+    ck_assert_uint_gt(len, 0);
+    ew_slots *s = ew_slots_init(pool, map_zeroed(len), len, count);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+static ew_store *new_store(void)
+{
+    size_t len = ew_store_size(64, 64);
+    ew_store *st = ew_store_init(pool, map_zeroed(len), len, 64, 64, 1000);
+    ck_assert_ptr_nonnull(st);
+    return st;
+}
+
+START_TEST(sizes_and_bounds)
+{
+    ck_assert_uint_eq(ew_slots_size(0), 0);
+    ew_slots *s = new_slots(4);
+    ck_assert_uint_eq(ew_slots_count(s), 4);
+    ck_assert_ptr_nonnull(ew_slots_get(s, 3));
+    ck_assert_ptr_null(ew_slots_get(s, 4));
+    /* Neighbouring slots share no cache line. */
+    ptrdiff_t gap = (char *)ew_slots_get(s, 1) - (char *)ew_slots_get(s, 0);
+    ck_assert_int_eq(gap % 64, 0);
+    ck_assert_ptr_null(ew_slots_init(pool, (char *)map_zeroed(4096) + 8, 4096, 1));
+}
+END_TEST
+
+/* Several processes, each counting into its own slot, summed by a reader. */
+START_TEST(sum_over_processes)
+{
+    ew_slots *s = new_slots(8);
+    enum { PROCS = 4, PER = 1000 };
+    for (int p = 0; p < PROCS; p++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            ew_worker_slot *w = ew_slots_get(s, (uint32_t)p);
+            for (int i = 0; i < PER; i++) {
+                ew_slot_begin(w, getpid(), 1, "GET", "/x", "h:80");
+                ew_slot_end(w, i % 10 == 0 ? 503 : 200, 100, 2);
+            }
+            _exit(0);
+        }
+    }
+    for (int p = 0; p < PROCS; p++) {
+        int status = 0;
+        ck_assert_int_gt(wait(&status), 0);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    ew_snapshot out;
+    memset(&out, 0, sizeof(out));
+    ew_slots_sum(s, &out);
+    ck_assert_uint_eq(out.requests_total, PROCS * PER);
+    ck_assert_uint_eq(out.requests_by_class[2], PROCS * PER * 9 / 10);
+    ck_assert_uint_eq(out.requests_by_class[5], PROCS * PER / 10);
+    ck_assert_uint_eq(out.errors_by_code[3], PROCS * PER / 10);
+    ck_assert_uint_eq(out.bytes_sent, PROCS * PER * 100ull);
+    ck_assert_uint_eq(out.duration_us_total, PROCS * PER * 2ull);
+    ck_assert_uint_eq(ew_slots_in_flight(s, 1), 0);
+}
+END_TEST
+
+/* A new child in the same slot (after the old one exited, or after a
+ * graceful restart re-attached the region) keeps adding to its counters. */
+START_TEST(reuse_keeps_counts)
+{
+    size_t len = ew_slots_size(2);
+    void *base = map_zeroed(len);
+    ew_slots *s = ew_slots_init(pool, base, len, 2);
+    ew_slot_end(ew_slots_get(s, 1), 200, 10, 1);
+    ew_slot_end(ew_slots_get(s, 1), 500, 10, 1);
+
+    ew_slots *again = ew_slots_attach(pool, base, len);
+    ck_assert_ptr_nonnull(again);
+    ck_assert_uint_eq(ew_slots_count(again), 2);
+    ew_worker_slot *w = ew_slots_get(again, 1);
+    ew_slot_begin(w, 777, 5, "GET", "/new", "h:80");
+    ew_slot_end(w, 200, 10, 1);
+
+    ew_snapshot out;
+    memset(&out, 0, sizeof(out));
+    ew_slots_sum(again, &out);
+    ck_assert_uint_eq(out.requests_total, 3);
+    ck_assert_uint_eq(out.errors_by_code[0], 1);
+    ck_assert_uint_eq(out.bytes_sent, 30);
+    ck_assert_ptr_null(ew_slots_attach(pool, base, len - 1));
+}
+END_TEST
+
+/* The store's readers add the slots to the shared counters. */
+START_TEST(store_sums_slots)
+{
+    ew_store *st = new_store();
+    ew_slots *s = new_slots(3);
+    ew_store_count_response(st, 200); /* a request with no slot */
+    ew_store_use_slots(st, s);
+    ew_slot_end(ew_slots_get(s, 0), 200, 5, 1);
+    ew_slot_end(ew_slots_get(s, 2), 502, 5, 1);
+    ew_snapshot out;
+    ck_assert_int_eq(ew_store_summary(st, 2000, &out), 0);
+    ck_assert_uint_eq(out.requests_total, 3);
+    ck_assert_uint_eq(out.requests_by_class[2], 2);
+    ck_assert_uint_eq(out.errors_by_code[2], 1);
+    ck_assert_uint_eq(out.bytes_sent, 10);
+
+    ew_snapshot base;
+    memset(&base, 0, sizeof(base));
+    base.requests_by_class[5] = 7;
+    base.errors_by_code[0] = 7;
+    base.crashes_by_signal[SIGSEGV] = 2;
+    ck_assert_int_eq(ew_store_add_base(st, &base), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 2000, &out), 0);
+    ck_assert_uint_eq(out.requests_total, 10);
+    ck_assert_uint_eq(out.errors_by_code[0], 7);
+    ck_assert_uint_eq(out.crashes_total, 2);
+}
+END_TEST
+
+static void begin(ew_slots *s, uint32_t i, int32_t pid, const char *uri)
+{
+    ew_worker_slot *w = ew_slots_get(s, i);
+    ew_slot_begin(w, pid, 1000 + i, "GET", uri, "h:80");
+    ew_slot_set_target(w, "application/x-httpd-php", "/srv/www/crash.php");
+}
+
+/* Every in-flight request of the dead process is recorded once, with their
+ * number; another process's requests and finished ones are not. */
+START_TEST(crash_records_in_flight_of_pid)
+{
+    ew_store *st = new_store();
+    ew_slots *s = new_slots(8);
+    ew_store_use_slots(st, s);
+    begin(s, 0, 100, "/a");
+    begin(s, 1, 100, "/b");
+    begin(s, 2, 100, "/c");
+    ew_slot_end(ew_slots_get(s, 2), 200, 1, 1); /* finished before the crash */
+    begin(s, 3, 200, "/other");
+    ck_assert_uint_eq(ew_slots_in_flight(s, 100), 2);
+
+    uint32_t recorded = 99;
+    ck_assert_int_eq(ew_slots_record_crash(s, st, 100, SIGSEGV, 5000, &recorded), 0);
+    ck_assert_uint_eq(recorded, 2);
+    ck_assert_uint_eq(ew_slots_in_flight(s, 100), 0);
+    ck_assert_uint_eq(ew_slots_in_flight(s, 200), 1);
+    /* A second report of the same pid records nothing more. */
+    ck_assert_int_eq(ew_slots_record_crash(s, st, 100, SIGSEGV, 5000, &recorded), 0);
+    ck_assert_uint_eq(recorded, 0);
+
+    ew_snapshot out;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 6000, &out), 0);
+    ck_assert_uint_eq(out.crashes_total, 2);
+    ck_assert_uint_eq(out.crashes_by_signal[SIGSEGV], 2);
+    ck_assert_uint_eq(out.failures_recorded, 2);
+    ck_assert_uint_eq(out.requests_total, 1);
+    ck_assert_uint_eq(out.window_5xx[0], 0);
+    ck_assert_uint_eq(out.recent_len, 2);
+    int seen_a = 0, seen_b = 0;
+    for (uint32_t i = 0; i < out.recent_len; i++) {
+        const ew_failure *f = &out.recent[i];
+        ck_assert_uint_eq(f->status, 0);
+        ck_assert_int_eq(f->crash_signal, SIGSEGV);
+        ck_assert_uint_eq(f->in_flight, 2);
+        ck_assert_int_eq(f->pid, 100);
+        ck_assert_str_eq(f->handler, "application/x-httpd-php");
+        ck_assert_str_eq(f->file, "/srv/www/crash.php");
+        seen_a += strcmp(f->uri, "/a") == 0;
+        seen_b += strcmp(f->uri, "/b") == 0;
+    }
+    ck_assert_int_eq(seen_a, 1);
+    ck_assert_int_eq(seen_b, 1);
+    ck_assert_uint_eq(out.files_len, 1);
+    ck_assert_uint_eq(out.files[0].count, 2);
+    ck_assert_uint_eq(out.files[0].crashes, 2);
+}
+END_TEST
+
+/* Requests of a child that a hard restart killed are forgotten, never
+ * recorded; pids are listed once each. */
+START_TEST(forget_and_busy_pids)
+{
+    ew_store *st = new_store();
+    ew_slots *s = new_slots(6);
+    begin(s, 0, 10, "/a");
+    begin(s, 1, 10, "/b");
+    begin(s, 4, 11, "/c");
+    int32_t pids[8];
+    ck_assert_uint_eq(ew_slots_busy_pids(s, pids, 8), 2);
+    ck_assert_int_eq(pids[0], 10);
+    ck_assert_int_eq(pids[1], 11);
+    ck_assert_uint_eq(ew_slots_forget(s, 10), 2);
+    uint32_t recorded = 9;
+    ck_assert_int_eq(ew_slots_record_crash(s, st, 10, SIGKILL, 5000, &recorded), 0);
+    ck_assert_uint_eq(recorded, 0);
+    ew_snapshot out;
+    ck_assert_int_eq(ew_store_summary(st, 6000, &out), 0);
+    ck_assert_uint_eq(out.crashes_total, 0);
+    ck_assert_str_eq(ew_signal_name(SIGSEGV), "SIGSEGV");
+    ck_assert_str_eq(ew_signal_name(SIGKILL), "SIGKILL");
+    ck_assert_ptr_null(ew_signal_name(0));
+}
+END_TEST
+
+Suite *slots_suite(void)
+{
+    Suite *s = suite_create("slots");
+    TCase *tc = tcase_create("slots");
+    tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
+    tcase_add_test(tc, sizes_and_bounds);
+    tcase_add_test(tc, sum_over_processes);
+    tcase_add_test(tc, reuse_keeps_counts);
+    tcase_add_test(tc, store_sums_slots);
+    tcase_add_test(tc, crash_records_in_flight_of_pid);
+    tcase_add_test(tc, forget_and_busy_pids);
+    suite_add_tcase(s, tc);
+    return s;
+}
