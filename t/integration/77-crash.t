@@ -20,12 +20,14 @@ my $docroot = $s->docroot;
 my $pids    = $s->dir . "/pids-$$";
 mkdir $pids;
 chmod 0777, $pids;
-spew("$docroot/php/segv.php", "<?php\nposix_kill(posix_getpid(), 11);\necho 'alive';\n", 0644);
+# getmypid() and a shell's kill: PHP's posix extension is not enabled on
+# every Debian install (a fresh minbase root had it off).
+spew("$docroot/php/segv.php", "<?php\nexec('kill -SEGV ' . getmypid());\nsleep(5);\necho 'alive';\n", 0644);
 spew("$docroot/php/recurse.php",
     "<?php\nfunction deeper(\$x) { return array_map('deeper', [\$x]); }\ndeeper(1);\n", 0644);
 # Writes the serving child's pid, then stays busy until killed.
 spew("$docroot/php/busy.php",
-    "<?php\nfile_put_contents('$pids/busy', posix_getpid());\nsleep(60);\n", 0644);
+    "<?php\nfile_put_contents('$pids/busy', getmypid());\nsleep(60);\n", 0644);
 $s->start;
 
 sub crashes_of {
