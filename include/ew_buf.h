@@ -77,5 +77,9 @@ static inline void ew_put_2digits(char *p, unsigned v)
 /* Decimal integers, as printf's %llu and %lld write them. */
 void ew_buf_put_u64(ew_buf *b, uint64_t v);
 void ew_buf_put_i64(ew_buf *b, int64_t v);
+/* A finite double in the shortest %g form that reads back as the same
+ * double (at most 17 significant digits): a counter summed in floating point
+ * never loses steps the way %g's 6 digits do. */
+void ew_buf_put_double(ew_buf *b, double d);
 
 #endif

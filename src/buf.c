@@ -6,6 +6,7 @@
  * the waste is bounded by the doubling (at most the final size again).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ew_buf.h"
@@ -135,4 +136,16 @@ void ew_buf_printf(ew_buf *b, const char *fmt, ...)
         want = (size_t)n;
     }
     b->len += want;
+}
+
+void ew_buf_put_double(ew_buf *b, double d)
+{
+    char text[40];
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(text, sizeof(text), "%.*g", digits, d);
+        if (digits == 17 || strtod(text, NULL) == d) {
+            break;
+        }
+    }
+    ew_buf_puts(b, text);
 }

@@ -69,10 +69,19 @@ void ew_format_auto(ew_buf *b, const ew_server_stats *server, const ew_snapshot 
     ew_buf_printf(b, "Total Accesses: %llu\nTotal kBytes: %llu\nTotal Duration: %llu\n", total,
                   kbytes, duration_ms);
 
-    ew_buf_printf(b, "CPUUser: %g\nCPUSystem: %g\nCPUChildrenUser: %g\nCPUChildrenSystem: %g\n",
-                  s->cpu_user, s->cpu_system, s->cpu_children_user, s->cpu_children_system);
+    /* Cumulative CPU seconds: exact, as the counters they are. */
+    static const char *const cpu_keys[] = {
+        "CPUUser: ", "\nCPUSystem: ", "\nCPUChildrenUser: ", "\nCPUChildrenSystem: "};
+    const double cpu[] = {s->cpu_user, s->cpu_system, s->cpu_children_user, s->cpu_children_system};
+    for (size_t i = 0; i < sizeof(cpu) / sizeof(cpu[0]); i++) {
+        ew_buf_puts(b, cpu_keys[i]);
+        ew_buf_put_double(b, cpu[i]);
+    }
+    ew_buf_putc(b, '\n');
     if (s->cpu_load > 0) {
-        ew_buf_printf(b, "CPULoad: %g\n", s->cpu_load);
+        ew_buf_puts(b, "CPULoad: ");
+        ew_buf_put_double(b, s->cpu_load);
+        ew_buf_putc(b, '\n');
     }
 
     ew_buf_printf(b, "Uptime: %u\n", (unsigned)s->uptime_s);

@@ -85,7 +85,31 @@ static void ew_prom_i(ew_buf *b, const char *name, const char *key, const char *
     ew_buf_putc(b, '\n');
 }
 
-/* A float in a form both parsers accept: %g, and NaN / +Inf / -Inf. */
+/* Microseconds as exact decimal seconds ("12.5", "3"): a double would round
+ * a sum past 2^53 us, and printing it with %g lost steps from 1e6 s on. */
+static void ew_prom_seconds_us(ew_buf *b, const char *name, uint64_t us)
+{
+    ew_prom_sample_start(b, name, NULL, NULL);
+    ew_buf_put_u64(b, us / 1000000u);
+    unsigned frac = (unsigned)(us % 1000000u);
+    if (frac != 0) {
+        char digits[8];
+        int n = 6;
+        digits[0] = '.';
+        for (int i = 6; i >= 1; i--) {
+            digits[i] = (char)('0' + frac % 10u);
+            frac /= 10u;
+        }
+        while (digits[n] == '0') {
+            n--;
+        }
+        ew_buf_append(b, digits, (size_t)n + 1);
+    }
+    ew_buf_putc(b, '\n');
+}
+
+/* A float in a form both parsers accept: exact (ew_buf_put_double), and
+ * NaN / +Inf / -Inf. */
 static void ew_prom_d(ew_buf *b, const char *name, const char *key, const char *value, double d)
 {
     ew_prom_sample_start(b, name, key, value);
@@ -94,7 +118,8 @@ static void ew_prom_d(ew_buf *b, const char *name, const char *key, const char *
     } else if (isinf(d)) {
         ew_buf_puts(b, d > 0 ? "+Inf\n" : "-Inf\n");
     } else {
-        ew_buf_printf(b, "%g\n", d);
+        ew_buf_put_double(b, d);
+        ew_buf_putc(b, '\n');
     }
 }
 
@@ -396,8 +421,7 @@ static void ew_prom_apache(ew_buf *b, const ew_server_stats *s, const ew_snapsho
 
     ew_prom_family(b, om, "apache_duration_seconds_total", "counter",
                    "Seconds spent serving requests since errwatch started counting.");
-    ew_prom_d(b, "apache_duration_seconds_total", NULL, NULL,
-              (double)snap->duration_us_total / 1e6);
+    ew_prom_seconds_us(b, "apache_duration_seconds_total", snap->duration_us_total);
 
     ew_prom_family(b, om, "apache_cpu_time_seconds_total", "counter",
                    "CPU time of the server and its children in seconds.");

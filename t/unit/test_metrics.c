@@ -436,6 +436,37 @@ static void check_structure(const char *doc, int openmetrics)
     ck_assert_int_eq(help_pending, 0);
 }
 
+/* Counters summed in floating point stay exact past 1e6 s: %g's six
+ * digits made 1234567.89 s and 1234567.99 s the same sample (issue 17). */
+START_TEST(float_counters_keep_every_digit)
+{
+    ew_server_stats s;
+    ew_snapshot snap;
+    memset(&s, 0, sizeof(s));
+    memset(&snap, 0, sizeof(snap));
+    snap.duration_us_total = 1234567890000ull;
+    s.cpu_user = 1234567.89;
+    s.load1 = 0.1;
+    const char *doc = render(&s, &snap, 0);
+    ck_assert_ptr_nonnull(strstr(doc, "\napache_duration_seconds_total 1234567.89\n"));
+    ck_assert_ptr_nonnull(
+        strstr(doc, "\napache_cpu_time_seconds_total{type=\"user\"} 1234567.89\n"));
+    ck_assert_ptr_nonnull(strstr(doc, "\napache_load{interval=\"1min\"} 0.1\n"));
+    snap.duration_us_total = 1234567990000ull;
+    doc = render(&s, &snap, 1);
+    ck_assert_ptr_nonnull(strstr(doc, "\napache_duration_seconds_total 1234567.99\n"));
+    /* 2^53 microseconds and one more: every step shows. */
+    snap.duration_us_total = 9007199254740993ull;
+    doc = render(&s, &snap, 0);
+    ck_assert_ptr_nonnull(strstr(doc, "\napache_duration_seconds_total 9007199254.740993\n"));
+
+    ew_buf b;
+    ew_buf_init(&b, pool, 0);
+    ew_format_auto(&b, &s, &snap);
+    ck_assert_ptr_nonnull(strstr(b.data, "\nCPUUser: 1234567.89\n"));
+}
+END_TEST
+
 START_TEST(structure_and_eof)
 {
     ew_server_stats s;
@@ -554,7 +585,7 @@ START_TEST(server_numbers)
     ck_assert_ptr_nonnull(strstr(doc, "\napache_info{version=\"\",mpm=\"\"} 1\n"));
     ck_assert_ptr_nonnull(strstr(doc, "\napache_cpu_time_seconds_total{type=\"user\"} 0.2904\n"
                                       "apache_cpu_time_seconds_total{type=\"system\"} 0\n"));
-    ck_assert_ptr_nonnull(strstr(doc, "\napache_load{interval=\"1min\"} 1.23457e+06\n"
+    ck_assert_ptr_nonnull(strstr(doc, "\napache_load{interval=\"1min\"} 1234567\n"
                                       "apache_load{interval=\"5min\"} 0.001\n"
                                       "apache_load{interval=\"15min\"} -0\n"));
     ck_assert_ptr_nonnull(strstr(doc, "\napache_cpuload 0.25\n"));
@@ -740,6 +771,7 @@ Suite *metrics_suite(void)
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, hostile_names_escaped);
     tcase_add_test(tc, promtool_accepts_hostile_output);
+    tcase_add_test(tc, float_counters_keep_every_digit);
     suite_add_tcase(s, tc);
 
     return s;
