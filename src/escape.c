@@ -314,6 +314,15 @@ static void ew_put_hex_escape(ew_buf *b, unsigned char c)
     ew_buf_append(b, tmp, sizeof(tmp));
 }
 
+/* The C1 controls (U+0080..U+009F, NEL among them) and U+2028/U+2029, as
+ * the n-byte UTF-8 sequence at p: line breaks to Python's splitlines() and
+ * to the Unicode standard, though not to ASCII readers. */
+static int is_unicode_line_break(const unsigned char *p, size_t n)
+{
+    return (n == 2 && p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) ||
+           (n == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9));
+}
+
 void ew_escape_tail_field(ew_buf *b, const char *s, int quoted)
 {
     if (s == NULL || s[0] == '\0') {
@@ -329,6 +338,17 @@ void ew_escape_tail_field(ew_buf *b, const char *s, int quoted)
         size_t n = ew_utf8_len(p);
         int escape =
             n == 0 || ew_is_control(*p) || *p == '\\' || *p == '"' || (!quoted && *p == ' ');
+        if (!escape && is_unicode_line_break(p, n)) {
+            /* Every byte of it as \xNN: a reader that splits lines the
+             * Unicode way must still see one failure per line. */
+            ew_buf_append(b, (const char *)run, (size_t)(p - run));
+            for (size_t i = 0; i < n; i++) {
+                ew_put_hex_escape(b, p[i]);
+            }
+            p += n;
+            run = p;
+            continue;
+        }
         if (!escape) {
             p += n;
             continue;

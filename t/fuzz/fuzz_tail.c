@@ -86,6 +86,20 @@ static void check_one_line(const ew_buf *b)
     }
 }
 
+/* A text line also holds no line break of Unicode's: no C1 control
+ * (U+0080..U+009F, NEL among them) and no U+2028 or U+2029, which
+ * str.splitlines() and other Unicode-aware readers split on. */
+static void check_no_unicode_break(const ew_buf *b)
+{
+    const unsigned char *d = (const unsigned char *)b->data;
+    for (size_t i = 0; i + 1 < b->len; i++) {
+        FZ_CHECK(!(d[i] == 0xC2 && d[i + 1] >= 0x80 && d[i + 1] <= 0x9F), b->data);
+        FZ_CHECK(!(i + 2 < b->len && d[i] == 0xE2 && d[i + 1] == 0x80 &&
+                   (d[i + 2] == 0xA8 || d[i + 2] == 0xA9)),
+                 b->data);
+    }
+}
+
 static const fz_json *json_line(apr_pool_t *p, const ew_buf *b, const char *type)
 {
     check_one_line(b);
@@ -113,6 +127,7 @@ static void check_json_string(apr_pool_t *p, const fz_json *obj, const char *key
 static void check_text_failure(apr_pool_t *p, const ew_failure *f, const ew_buf *b)
 {
     check_one_line(b);
+    check_no_unicode_break(b);
     FZ_CHECK(b->data[0] != '#', b->data);
     const char *prefix[] = {NULL, NULL, NULL, NULL, "seq=", "handler=", "file=", "msg="};
     const char *want[] = {NULL, NULL, f->method, f->uri, NULL, f->handler, f->file, f->message};
@@ -198,6 +213,7 @@ static void check_other_lines(apr_pool_t *p, fz_reader *r)
                 (void)json_line(p, &b, types[k]);
             } else {
                 check_one_line(&b);
+                check_no_unicode_break(&b);
                 FZ_CHECK(b.len >= 2 && b.data[0] == '#' && b.data[1] == ' ', b.data);
             }
         }

@@ -26,6 +26,7 @@ use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
 use ErrWatchTest qw(poll_until);
+use ErrWatchTail;
 
 my $FFFD = "\x{FFFD}";
 
@@ -45,6 +46,10 @@ my @NAMES = (
     [ "new\nline.php",                 '/php/new%0Aline.php' ],
     [ "tab\there.php",                 '/php/tab%09here.php' ],
     [ "bad\xff\xfe\xc3(.php",          '/php/bad%FF%FE%C3(.php' ],
+    # Unicode line breaks: NEL (a C1 control), LINE and PARAGRAPH SEPARATOR.
+    [ "nel\xc2\x85x.php",               '/php/nel%C2%85x.php' ],
+    [ "ls\xe2\x80\xa8x.php",           '/php/ls%E2%80%A8x.php' ],
+    [ "ps\xe2\x80\xa9x.php",           '/php/ps%E2%80%A9x.php' ],
 );
 mkdir "$d/php/<script>alert(1)<", 0755 or die "mkdir: $!";
 
@@ -176,7 +181,8 @@ my $json_text = $s->last_json_text;
     my @bad = grep { !/^[A-Za-z][A-Za-z0-9 ]*: [\x20-\x7e]*$/ && !/^ServerUptime:$/ } split /\n/, $res->{content}, -1;
     pop @bad if @bad && $bad[-1] eq '';
     ok(!@bad, '?auto: every line is one "Key: value"') or diag(join "\n", @bad);
-    like($res->{content}, qr/\nErrorFiles: 9\n/, '?auto: ErrorFiles 9');
+    my $nfiles = keys(%want) + 2;    # and the long path and the 8 KB URI
+    like($res->{content}, qr/\nErrorFiles: $nfiles\n/, "?auto: ErrorFiles $nfiles");
 }
 
 # --- ?metrics --------------------------------------------------------------
@@ -270,6 +276,22 @@ my $after = $s->json_settled;
 $s->check_requests($after, 'after the fuzz');
 for my $k (qw(status files recent handlers store since_us)) {
     is_deeply($after->{$k}, $before->{$k}, "after the fuzz and the other methods: $k unchanged");
+}
+
+# --- ?tail: one failure per line, the Unicode way too -------------------------
+{
+    my $t = ErrWatchTail->open($s, 'tail&since=0');
+    is($t->status, 200, '?tail&since=0 answers 200');
+    my @lines = $t->lines_until(10, sub { (grep { / seq=/ } @_) >= keys %want });
+    $t->close;
+    my @failures = grep { / seq=/ } @lines;
+    cmp_ok(scalar @failures, '>=', scalar keys %want, '?tail: a line for every hostile failure');
+    # What Python's str.splitlines() splits on.
+    my $text = Encode::decode('UTF-8', join("\n", @failures), Encode::FB_DEFAULT);
+    my @pieces = split /\r\n|[\n\r\x0b\x0c\x1c-\x1e\x{85}\x{2028}\x{2029}]/, $text;
+    is(scalar @pieces, scalar @failures, '?tail: Unicode line breaks do not split a failure');
+    ok((grep { /nel\\xc2\\x85x\.php/ } @failures), '?tail: NEL escaped as \\xc2\\x85');
+    ok((grep { /ls\\xe2\\x80\\xa8x\.php/ } @failures), '?tail: U+2028 escaped byte by byte');
 }
 
 $s->stop;

@@ -407,6 +407,28 @@ START_TEST(tail_field_escaping)
 }
 END_TEST
 
+/* NEL (U+0085), the other C1 controls, U+2028 and U+2029 split a line for
+ * Unicode-aware readers: escaped byte by byte; their neighbours are not. */
+START_TEST(tail_field_escapes_unicode_line_breaks)
+{
+    ew_buf b;
+    ew_buf_init(&b, pool, 0);
+    ew_escape_tail_field(&b,
+                         "a\xc2\x85"
+                         "b\xe2\x80\xa8"
+                         "c\xe2\x80\xa9"
+                         "d\xc2\x9f"
+                         "e\xc2\xa0"
+                         "f\xe2\x80\xa7",
+                         0);
+    ck_assert_str_eq(b.data, "a\\xc2\\x85b\\xe2\\x80\\xa8c\\xe2\\x80\\xa9d\\xc2\\x9fe\xc2\xa0"
+                             "f\xe2\x80\xa7");
+    ew_buf_init(&b, pool, 0);
+    ew_escape_tail_field(&b, "\xe2\x80\xa8", 1);
+    ck_assert_str_eq(b.data, "\"\\xe2\\x80\\xa8\"");
+}
+END_TEST
+
 Suite *tail_suite(void)
 {
     Suite *s = suite_create("tail");
@@ -423,6 +445,7 @@ Suite *tail_suite(void)
     tcase_add_test(tc, slots_of_killed_processes_are_reclaimed);
     tcase_add_test(tc, text_line_has_every_field);
     tcase_add_test(tc, text_line_escapes_hostile_bytes);
+    tcase_add_test(tc, tail_field_escapes_unicode_line_breaks);
     tcase_add_test(tc, json_line_is_one_object);
     tcase_add_test(tc, control_lines);
     tcase_add_test(tc, tail_field_escaping);
