@@ -142,7 +142,7 @@ void ew_buf_put_double(ew_buf *b, double d)
 {
     char text[40];
     for (int digits = 6; digits <= 17; digits++) {
-        snprintf(text, sizeof(text), "%.*g", digits, d);
+        (void)snprintf(text, sizeof(text), "%.*g", digits, d);
         if (digits == 17 || strtod(text, NULL) == d) {
             break;
         }
