@@ -101,6 +101,7 @@ void ew_write_body(request_rec *r, const char *data, size_t len);
 /* tail.c: ?tail, a live stream of new failures. */
 int ew_tail_serve(request_rec *r, const ew_query *query);
 void ew_tail_child_init(apr_pool_t *p, server_rec *s);
+int ew_tail_monitor(apr_pool_t *p, server_rec *s);
 
 /* status_map.c: the status URL skips per-directory processing
  * (<Directory>, .htaccess), so front-controller rewrites cannot swallow it. */

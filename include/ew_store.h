@@ -120,6 +120,8 @@ typedef struct ew_snapshot {
                                    also the seq of the latest one */
     uint64_t files_evicted;
     uint64_t lock_recoveries; /* times a dead holder's lock was taken over */
+    uint32_t tail_waiters;    /* live tails asleep now (plus, until the parent's next
+                                 monitor round, ones killed while asleep) */
     uint64_t crashes_total;   /* requests lost with a child killed by a signal */
     uint64_t crashes_by_signal[EW_SIGNAL_COUNT];
     /* Failures recorded in the last 1, 5 and 15 minutes (ew_window_minutes),

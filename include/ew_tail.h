@@ -56,4 +56,12 @@ void ew_tail_release_pid(ew_tail_shared *t, int32_t pid);
 /* Slots in use, among the first cap. */
 uint32_t ew_tail_open(ew_tail_shared *t, uint32_t cap);
 
+/* Repairs what tails killed while waiting left behind (SIGKILL, prefork's
+ * plain restart): frees the slots of dead processes and, when no live tail
+ * holds a slot, zeroes the waiter count, which would otherwise make every
+ * later failure pay a FUTEX_WAKE. Safe against tails that start meanwhile
+ * (a tail claims its slot before it counts itself as a waiter). The parent
+ * calls it from its monitor hook. Returns how many stale waiters it cleared. */
+uint32_t ew_tail_heal(ew_tail_shared *t);
+
 #endif

@@ -269,6 +269,8 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     ew_buf_put_u64(b, snap->failures_recorded);
     EW_BUF_LIT(b, ",\"lock_recoveries\":");
     ew_buf_put_u64(b, snap->lock_recoveries);
+    EW_BUF_LIT(b, ",\"tail_waiters\":");
+    ew_buf_put_u64(b, snap->tail_waiters);
     /* What the two shared segments hold (src/shm.c maps each with 64 more
      * bytes for alignment): the figures an operator sizes memory by. */
     EW_BUF_LIT(b, ",\"shm_header_bytes\":");

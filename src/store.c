@@ -734,6 +734,7 @@ static void read_counters(ew_store *st, ew_snapshot *out)
     out->bytes_sent = atomic_load_explicit(&st->h->bytes_sent, memory_order_relaxed);
     out->duration_us_total = atomic_load_explicit(&st->h->duration_us_total, memory_order_relaxed);
     out->lock_recoveries = atomic_load_explicit(&st->h->lock_recoveries, memory_order_relaxed);
+    out->tail_waiters = atomic_load_explicit(&st->h->tail.waiters, memory_order_relaxed);
     if (st->slots != NULL) {
         ew_slots_sum(st->slots, out);
     }

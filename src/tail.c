@@ -60,6 +60,23 @@ void ew_tail_child_init(apr_pool_t *p, server_rec *s)
     }
 }
 
+/* The parent, about once a second: what tails killed while waiting left in
+ * the shared header (their waiter count, their slots) is cleared, so that
+ * failures stop paying a futex wake for nobody. */
+int ew_tail_monitor(apr_pool_t *p, server_rec *s)
+{
+    (void)p;
+    ew_store *store = ew_shm_store();
+    if (store != NULL) {
+        uint32_t healed = ew_tail_heal(ew_store_tail(store));
+        if (healed != 0) {
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                         "EW1701: cleared %u waiter(s) left by tails that were killed", healed);
+        }
+    }
+    return DECLINED;
+}
+
 /* The client closed its end (curl was interrupted): POLLRDHUP. A client
  * that sends more bytes is not taken for gone. */
 static int client_gone(int fd)

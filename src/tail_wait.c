@@ -105,3 +105,28 @@ uint32_t ew_tail_open(ew_tail_shared *t, uint32_t cap)
     }
     return n;
 }
+
+uint32_t ew_tail_heal(ew_tail_shared *t)
+{
+    /* Read the count before looking at the slots: a tail whose increment
+     * is in it claimed its slot earlier, so the scan below sees that slot. */
+    uint32_t stale = atomic_load_explicit(&t->waiters, memory_order_seq_cst);
+    int live = 0;
+    for (int i = 0; i < EW_TAIL_SLOTS; i++) {
+        int32_t owner = atomic_load_explicit(&t->slot_pid[i], memory_order_seq_cst);
+        if (owner == 0) {
+            continue;
+        }
+        if (process_is_gone(owner)) {
+            atomic_compare_exchange_strong(&t->slot_pid[i], &owner, 0);
+        } else {
+            live = 1;
+        }
+    }
+    /* No live tail: every waiter counted is a dead one. A tail that starts
+     * now counts itself after this, so the exchange cannot drop it. */
+    if (live || stale == 0 || !atomic_compare_exchange_strong(&t->waiters, &stale, 0)) {
+        return 0;
+    }
+    return stale;
+}

@@ -557,7 +557,7 @@ START_TEST(json_small_snapshot)
         "\"window\":{\"500\":{\"1m\":0,\"5m\":1,\"15m\":2},"
         "\"5xx\":{\"1m\":1,\"5m\":2,\"15m\":3}},\n"
         "\"store\":{\"files_capacity\":1024,\"files_tracked\":1,\"files_evicted\":0,"
-        "\"recent_capacity\":256,\"failures_recorded\":3,\"lock_recoveries\":1,",
+        "\"recent_capacity\":256,\"failures_recorded\":3,\"lock_recoveries\":1,\"tail_waiters\":0,",
         store_sizes,
         "},\n"
         "\"handlers\":[\n"
@@ -605,7 +605,8 @@ START_TEST(json_empty_snapshot)
                      "\"window\":{\"500\":{\"1m\":0,\"5m\":0,\"15m\":0},"
                      "\"5xx\":{\"1m\":0,\"5m\":0,\"15m\":0}},\n"
                      "\"store\":{\"files_capacity\":0,\"files_tracked\":0,\"files_evicted\":0,"
-                     "\"recent_capacity\":0,\"failures_recorded\":0,\"lock_recoveries\":0,"
+                     "\"recent_capacity\":0,\"failures_recorded\":0,\"lock_recoveries\":0,\"tail_"
+                     "waiters\":0,"
                      "\"shm_header_bytes\":%lu,\"shm_tables_bytes\":0},\n"
                      "\"handlers\":[],\n"
                      "\"files\":[],\n"

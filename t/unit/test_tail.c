@@ -236,6 +236,45 @@ START_TEST(recording_wakes_a_waiter_in_another_process)
 }
 END_TEST
 
+/* A tail SIGKILLed while it sleeps leaves its waiter count behind; the
+ * parent's heal clears it once no live tail holds a slot (issue 17). */
+START_TEST(waiters_of_killed_tails_are_healed)
+{
+    ew_store *st = shared_store(8, 8);
+    ew_tail_shared *t = ew_store_tail(st);
+    uint32_t w = ew_tail_word(t);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        (void)ew_tail_claim(t, 4, (int32_t)getpid());
+        (void)ew_tail_wait(t, w, 60000);
+        _exit(0);
+    }
+    for (int i = 0; i < 5000 && atomic_load(&t->waiters) == 0; i++) {
+        usleep(1000);
+    }
+    ck_assert_uint_eq(atomic_load(&t->waiters), 1);
+    /* While it lives, nothing is healed. */
+    ck_assert_uint_eq(ew_tail_heal(t), 0);
+    ck_assert_uint_eq(atomic_load(&t->waiters), 1);
+    kill(pid, SIGKILL);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_uint_eq(atomic_load(&t->waiters), 1); /* the leak */
+    ck_assert_uint_eq(ew_tail_heal(t), 1);
+    ck_assert_uint_eq(atomic_load(&t->waiters), 0);
+    ck_assert_uint_eq(ew_tail_open(t, 4), 0);
+    /* A live tail's own count is never taken away. */
+    int slot = ew_tail_claim(t, 4, (int32_t)getpid());
+    ck_assert_int_ge(slot, 0);
+    atomic_fetch_add(&t->waiters, 1);
+    ck_assert_uint_eq(ew_tail_heal(t), 0);
+    ck_assert_uint_eq(atomic_load(&t->waiters), 1);
+    atomic_fetch_sub(&t->waiters, 1);
+    ew_tail_release(t, slot, (int32_t)getpid());
+}
+END_TEST
+
 /* ---- slots --------------------------------------------------------------- */
 
 START_TEST(slots_bound_open_tails)
@@ -441,6 +480,7 @@ Suite *tail_suite(void)
     tcase_add_test(tc, wait_times_out_when_nothing_happens);
     tcase_add_test(tc, recording_wakes_a_waiting_thread);
     tcase_add_test(tc, recording_wakes_a_waiter_in_another_process);
+    tcase_add_test(tc, waiters_of_killed_tails_are_healed);
     tcase_add_test(tc, slots_bound_open_tails);
     tcase_add_test(tc, slots_of_killed_processes_are_reclaimed);
     tcase_add_test(tc, text_line_has_every_field);
