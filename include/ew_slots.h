@@ -90,4 +90,9 @@ uint32_t ew_slots_forget(ew_slots *slots, int32_t pid);
 /* The signal's name ("SIGSEGV"), or NULL if unknown. */
 const char *ew_signal_name(int signal);
 
+/* What every format prints for a signal: its name, or "SIG" and the number
+ * (written into buf) for one without a name here. */
+#define EW_SIGNAL_LABEL_MAX 16
+const char *ew_signal_label(int signal, char buf[EW_SIGNAL_LABEL_MAX]);
+
 #endif

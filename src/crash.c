@@ -297,10 +297,10 @@ static void record_crash(server_rec *s, long pid, int sig, const char *how)
                      pid);
     }
     if (n > 0) {
-        const char *name = ew_signal_name(sig);
+        char label[EW_SIGNAL_LABEL_MAX];
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
                      "EW1103: recorded %u request(s) in flight in pid %ld, killed by %s (%s)", n,
-                     pid, name != NULL ? name : "a signal", how);
+                     pid, ew_signal_label(sig, label), how);
     }
 }
 

@@ -226,12 +226,8 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
         ew_html_time(b, f->time_us);
         if (f->crash_signal != 0) {
             /* No status was ever sent: say what happened instead. */
-            char number[16];
-            const char *sig = ew_signal_name(f->crash_signal);
-            if (sig == NULL) {
-                apr_snprintf(number, sizeof(number), "SIG%d", f->crash_signal);
-                sig = number;
-            }
+            char label[EW_SIGNAL_LABEL_MAX];
+            const char *sig = ew_signal_label(f->crash_signal, label);
             ew_buf_printf(b,
                           "</td><td class=\"crash\"><strong>crash: %s</strong> (%u in "
                           "flight)</td>",

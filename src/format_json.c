@@ -59,15 +59,12 @@ static size_t ew_json_size_hint(const ew_snapshot *snap)
     return n;
 }
 
-/* "SIGSEGV", or "SIG" and the number for a signal without a name here. */
 static void ew_json_signal(ew_buf *b, int signal)
 {
-    const char *name = ew_signal_name(signal);
-    if (name != NULL) {
-        ew_buf_printf(b, "\"%s\"", name);
-    } else {
-        ew_buf_printf(b, "\"SIG%d\"", signal);
-    }
+    char buf[EW_SIGNAL_LABEL_MAX];
+    ew_buf_putc(b, '"');
+    ew_buf_puts(b, ew_signal_label(signal, buf));
+    ew_buf_putc(b, '"');
 }
 
 static void ew_json_handlers(ew_buf *b, const ew_snapshot *snap)

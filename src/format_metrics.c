@@ -272,13 +272,9 @@ static void ew_prom_crashes(ew_buf *b, const ew_snapshot *snap, int om)
                    "Requests in flight in a child killed by a signal, by signal.");
     for (int i = 0; i < EW_SIGNAL_COUNT; i++) {
         if (snap->crashes_by_signal[i] != 0 || i == SIGSEGV || i == SIGKILL) {
-            char number[16];
-            const char *name = ew_signal_name(i);
-            if (name == NULL) {
-                apr_snprintf(number, sizeof(number), "SIG%d", i);
-                name = number;
-            }
-            ew_prom_u(b, "errwatch_crashes_total", "signal", name, snap->crashes_by_signal[i]);
+            char label[EW_SIGNAL_LABEL_MAX];
+            ew_prom_u(b, "errwatch_crashes_total", "signal", ew_signal_label(i, label),
+                      snap->crashes_by_signal[i]);
         }
     }
     ew_file_stat *rows = NULL;

@@ -43,13 +43,9 @@ void ew_format_tail_failure(ew_buf *b, const ew_failure *f, int json)
     ew_escape_tail_field(b, f->uri, 0);
     ew_buf_printf(b, " seq=%llu", (unsigned long long)f->seq);
     if (f->crash_signal != 0) {
-        const char *sig = ew_signal_name(f->crash_signal);
-        if (sig != NULL) {
-            ew_buf_printf(b, " crash=%s", sig);
-        } else {
-            ew_buf_printf(b, " crash=SIG%d", f->crash_signal);
-        }
-        ew_buf_printf(b, " in_flight=%u", (unsigned)f->in_flight);
+        char sig[EW_SIGNAL_LABEL_MAX];
+        ew_buf_printf(b, " crash=%s in_flight=%u", ew_signal_label(f->crash_signal, sig),
+                      (unsigned)f->in_flight);
     }
     ew_buf_puts(b, " handler=");
     ew_escape_tail_field(b, f->handler, 0);

@@ -18,6 +18,7 @@
  * counter whole; a sum taken while requests finish may lag by those
  * requests, as a snapshot of atomics would.
  */
+#include <stdio.h>
 #include <signal.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -355,4 +356,14 @@ int ew_store_add_base(ew_store *st, const ew_snapshot *totals)
     }
     ew_store_unlock(st);
     return 0;
+}
+
+const char *ew_signal_label(int signal, char buf[EW_SIGNAL_LABEL_MAX])
+{
+    const char *name = ew_signal_name(signal);
+    if (name != NULL) {
+        return name;
+    }
+    (void)snprintf(buf, EW_SIGNAL_LABEL_MAX, "SIG%d", signal);
+    return buf;
 }

@@ -223,6 +223,9 @@ START_TEST(forget_and_busy_pids)
     ck_assert_str_eq(ew_signal_name(SIGSEGV), "SIGSEGV");
     ck_assert_str_eq(ew_signal_name(SIGKILL), "SIGKILL");
     ck_assert_ptr_null(ew_signal_name(0));
+    char buf[EW_SIGNAL_LABEL_MAX];
+    ck_assert_str_eq(ew_signal_label(SIGSEGV, buf), "SIGSEGV");
+    ck_assert_str_eq(ew_signal_label(63, buf), "SIG63");
 }
 END_TEST
 
