@@ -80,14 +80,23 @@ void ew_persist_register_hooks(void);
 
 /* capture.c: hooks that see every request. */
 void ew_capture_register_hooks(apr_pool_t *p);
+/* translate_name saw `SetHandler errwatch` for this request; map_to_storage
+ * asks (src/capture.c keeps it in the request's state). */
+void ew_request_note_status_url(request_rec *r);
+int ew_request_is_status_url(const request_rec *r);
 /* "host:port" into dst (src/capture.c). */
 void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port);
 
 /* src/crash.c: per-worker slots and crash recording. */
+struct ew_worker_slot;
 void ew_crash_register_hooks(void);
-/* Counts one logged response in the worker's slot (or the shared counters)
- * and clears the worker's in-flight request. */
-void ew_count_response(ew_store *store, const request_rec *r, int status, uint64_t bytes,
+/* A request starts (post_read_request): writes it into the worker's slot
+ * and returns the slot, or NULL when the request counts into the store's
+ * shared counters (no slots, or an HTTP/2 stream). */
+struct ew_worker_slot *ew_slot_begin_request(const request_rec *r);
+/* Counts one logged response in slot (or, if NULL, the shared counters)
+ * and clears the slot's in-flight request. */
+void ew_count_response(ew_store *store, struct ew_worker_slot *slot, int status, uint64_t bytes,
                        uint64_t duration_us);
 
 /* status_handler.c: the status URL. */

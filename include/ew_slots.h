@@ -6,7 +6,8 @@
  *   bytes, time), so that the 200 path writes only its own cache lines;
  *   readers sum the slots (ew_store_summary / ew_store_snapshot do it once
  *   ew_store_use_slots() has joined the two);
- * - the request in flight (start, method, URI, vhost, handler, file, pid),
+ * - the request in flight (start, method, URI, vhost, handler, file, pid;
+ *   the method and vhost as numbers that the parent names),
  *   so that the parent can record the requests of a child that a signal
  *   killed (ew_slots_record_crash).
  *
@@ -20,8 +21,11 @@
 #ifndef EW_SLOTS_H
 #define EW_SLOTS_H
 
+#include <stdalign.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <apr_pools.h>
 
@@ -47,20 +51,120 @@ uint32_t ew_slots_count(const ew_slots *slots);
  * counts into the store's shared counters). */
 ew_worker_slot *ew_slots_get(ew_slots *slots, uint32_t index);
 
-/* Hot path, the worker's own slot only. A request starts: what the parent
- * records if the process dies before ew_slot_end. */
-void ew_slot_begin(ew_worker_slot *slot, int32_t pid, int64_t start_us, const char *method,
-                   const char *uri, const char *vhost);
+/* ---- hot path: the worker's own slot only ------------------------------ */
+
+/* The slot's layout is here, not hidden in store_slots.c, so that the
+ * per-request writes below inline into the hooks: every request makes them,
+ * and a call per write cost more than the writes. */
+#define EW_SLOTS_ALIGN 64u
+
+struct ew_worker_slot {
+    alignas(EW_SLOTS_ALIGN) _Atomic uint64_t requests_by_class[EW_CLASS_COUNT];
+    _Atomic uint64_t errors_by_code[EW_CODE_COUNT];
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t duration_us_total;
+
+    /* The request in flight: busy is set last on begin and cleared on end,
+     * with release order, so a reader that sees busy sees the fields. */
+    alignas(EW_SLOTS_ALIGN) _Atomic uint32_t busy;
+    int32_t pid;
+    int64_t start_us;
+    /* Numbers, not names: the method's and the vhost's names are looked up
+     * by the parent when it records a crash (ew_slot_namer), which keeps
+     * their copies off the hot path. */
+    int32_t method_number;
+    uint64_t vhost_ref;
+    uint64_t vhost_tag;
+    char method[EW_METHOD_MAX]; /* only for a method without a number */
+    char uri[EW_URI_MAX];
+    char handler[EW_HANDLER_MAX];
+    char file[EW_FILE_MAX];
+};
+
+/* The occupant's increment: it is the only writer, so no locked RMW. */
+static inline void ew_slot_bump(_Atomic uint64_t *c, uint64_t by)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+                          memory_order_relaxed);
+}
+
+/* A bounded copy; a value that does not fit is cut by ew_copy_field, which
+ * keeps UTF-8 whole. */
+static inline void ew_slot_copy(char *dst, size_t size, const char *src)
+{
+    if (src == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+    size_t n = strnlen(src, size);
+    if (n < size) {
+        memcpy(dst, src, n + 1);
+    } else {
+        ew_copy_field(dst, size, src);
+    }
+}
+
+/* A request starts: what the parent records if the process dies before
+ * ew_slot_end. The method and the vhost are kept as numbers that the
+ * parent's ew_slot_namer turns into names: method_number (httpd's M_*),
+ * with method the name only for a method without its own number (else
+ * NULL); vhost_ref and vhost_tag, opaque to the slots (the glue's server
+ * and generation). uri is copied. */
+static inline void ew_slot_begin(ew_worker_slot *slot, int32_t pid, int64_t start_us,
+                                 int32_t method_number, const char *method, const char *uri,
+                                 uint64_t vhost_ref, uint64_t vhost_tag)
+{
+    slot->pid = pid;
+    slot->start_us = start_us;
+    slot->method_number = method_number;
+    slot->vhost_ref = vhost_ref;
+    slot->vhost_tag = vhost_tag;
+    if (method != NULL) {
+        ew_slot_copy(slot->method, sizeof(slot->method), method);
+    } else {
+        slot->method[0] = '\0';
+    }
+    ew_slot_copy(slot->uri, sizeof(slot->uri), uri);
+    slot->handler[0] = '\0';
+    slot->file[0] = '\0';
+    atomic_store_explicit(&slot->busy, 1, memory_order_release);
+}
+
+/* The request's URI with its query string, when that is to be kept. */
+static inline void ew_slot_set_uri(ew_worker_slot *slot, const char *uri)
+{
+    ew_slot_copy(slot->uri, sizeof(slot->uri), uri);
+}
 
 /* The handler was chosen: its name and the script path. */
-void ew_slot_set_target(ew_worker_slot *slot, const char *handler, const char *file);
-
-/* The response was logged: count it and clear the in-flight request. */
-void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes, uint64_t duration_us);
+static inline void ew_slot_set_target(ew_worker_slot *slot, const char *handler, const char *file)
+{
+    ew_slot_copy(slot->handler, sizeof(slot->handler), handler);
+    ew_slot_copy(slot->file, sizeof(slot->file), file);
+}
 
 /* The request was logged without being counted (ErrWatch Off): clears the
  * in-flight request only. */
-void ew_slot_clear(ew_worker_slot *slot);
+static inline void ew_slot_clear(ew_worker_slot *slot)
+{
+    atomic_store_explicit(&slot->busy, 0, memory_order_release);
+}
+
+/* The response was logged: count it and clear the in-flight request. */
+static inline void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes,
+                               uint64_t duration_us)
+{
+    int cls = status >= 100 && status <= 599 ? status / 100 : EW_CLASS_OTHER;
+    ew_slot_bump(&slot->requests_by_class[cls], 1);
+    if (status >= EW_CODE_FIRST && status < EW_CODE_FIRST + EW_CODE_COUNT) {
+        ew_slot_bump(&slot->errors_by_code[status - EW_CODE_FIRST], 1);
+    }
+    ew_slot_bump(&slot->bytes_sent, bytes);
+    ew_slot_bump(&slot->duration_us_total, duration_us);
+    ew_slot_clear(slot);
+}
+
+/* ---- readers and the parent ------------------------------------------------ */
 
 /* Adds every slot's counters to out's requests_by_class, requests_total,
  * errors_by_code, bytes_sent and duration_us_total. */
@@ -73,14 +177,20 @@ uint32_t ew_slots_in_flight(const ew_slots *slots, int32_t pid);
  * how many. */
 uint32_t ew_slots_busy_pids(const ew_slots *slots, int32_t *out, uint32_t max);
 
+/* Fills f->vhost, and f->method when it is empty, from what ew_slot_begin
+ * kept as numbers. */
+typedef void (*ew_slot_namer)(void *ctx, int32_t method_number, uint64_t vhost_ref,
+                              uint64_t vhost_tag, ew_failure *f);
+
 /* Process pid died by signal: records each of its in-flight requests as a
  * failure (status 0, crash_signal, in_flight = their number, duration up to
- * now_us) through ew_store_record_failure, and clears them. *recorded_out
- * (if not NULL) is how many were recorded. Returns 0 or the first errno
- * value of ew_store_record_failure. Call it only once the process is gone
- * (its slots then have no writer). */
+ * now_us) through ew_store_record_failure, and clears them. namer (if not
+ * NULL) names each one's method and vhost. *recorded_out (if not NULL) is
+ * how many were recorded. Returns 0 or the first errno value of
+ * ew_store_record_failure. Call it only once the process is gone (its slots
+ * then have no writer). */
 int ew_slots_record_crash(ew_slots *slots, ew_store *st, int32_t pid, int signal, int64_t now_us,
-                          uint32_t *recorded_out);
+                          ew_slot_namer namer, void *namer_ctx, uint32_t *recorded_out);
 
 /* Clears the in-flight requests of process pid, gone for a reason that is
  * not a crash (a hard restart or stop killed it): they are never recorded.

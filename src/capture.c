@@ -11,9 +11,10 @@
  * request produced. No output filter is needed.
  *
  * Per-request state hangs off each request_rec of the internal-redirect
- * chain. The non-error path takes no lock and does no string work: one small
- * allocation, a few pointer reads, one clock read and four relaxed atomic
- * adds. BENCHMARKS.md measures it.
+ * chain. The non-error path takes no lock: one small allocation, a few
+ * pointer reads, one clock read, the request's URI copied into the worker's
+ * slot (src/crash.c: what the parent records if the child dies) and a few
+ * plain stores into that slot's counters. BENCHMARKS.md measures it.
  */
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 
 #include "ew_attribution.h"
 #include "ew_module.h"
+#include "ew_slots.h"
 
 APLOG_USE_MODULE(errwatch);
 
@@ -36,6 +38,8 @@ APLOG_USE_MODULE(errwatch);
 
 typedef struct ew_req_state {
     const char *handler;          /* the handler this request was dispatched with */
+    ew_worker_slot *slot;         /* the worker's slot (the chain's first request only) */
+    int status_url;               /* a <Location> says SetHandler errwatch */
     int message_level;            /* APLOG level of message, or -1 if none */
     char message[EW_MESSAGE_MAX]; /* valid when message_level >= 0 */
 } ew_req_state;
@@ -55,6 +59,8 @@ static EW_NOINLINE ew_req_state *state_new(const request_rec *r)
 {
     ew_req_state *st = apr_palloc(r->pool, sizeof(*st));
     st->handler = NULL;
+    st->slot = NULL;
+    st->status_url = 0;
     st->message_level = -1;
     ap_set_module_config(r->request_config, &errwatch_module, st);
     return st;
@@ -135,16 +141,64 @@ static int create_state(request_rec *r)
     return DECLINED;
 }
 
-/* ---- handler name --------------------------------------------------------- */
-
-/* Runs first among handlers: r->handler is the dispatched name here, and
- * ap_invoke_handler() may restore it to NULL afterwards. */
-static int remember_handler(request_rec *r)
+/* A request starts (the chain's first request only): the worker's slot
+ * gets it, so that the parent can record it if the process dies. */
+static int begin_request(request_rec *r)
 {
-    if (r->main == NULL && r->handler != NULL) {
-        state_get(r)->handler = r->handler;
+    if (r->main == NULL && r->prev == NULL) {
+        ew_req_state *st = state_peek(r);
+        if (st != NULL) {
+            st->slot = ew_slot_begin_request(r);
+        }
     }
     return DECLINED;
+}
+
+/* ---- handler ---------------------------------------------------------------- */
+
+/* Runs first among handlers: r->handler is the dispatched name here, and
+ * ap_invoke_handler() may restore it to NULL afterwards. One hook does
+ * three things, since every request pays for each hook it passes: it
+ * remembers the handler, gives a script's handler and path to the worker's
+ * slot, and serves the status URL. */
+static int dispatch_handler(request_rec *r)
+{
+    if (r->handler == NULL) {
+        return DECLINED;
+    }
+    if (r->main == NULL) {
+        state_get(r)->handler = r->handler;
+        /* A static file (dispatched by its content type, as
+         * ap_invoke_handler does when no handler was set) keeps only its
+         * URI in the slot: no script runs to crash, and copying its path
+         * would cost more than the rest of the slot's writes. */
+        if (r->handler != r->content_type) {
+            const ew_req_state *os = state_peek(chain_origin(r));
+            if (os != NULL && os->slot != NULL) {
+                ew_slot_set_target(os->slot, r->handler, r->filename);
+                const request_rec *origin = chain_origin(r);
+                if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
+                    ew_slot_set_uri(os->slot, apr_pstrcat(r->pool,
+                                                          origin->parsed_uri.path != NULL
+                                                              ? origin->parsed_uri.path
+                                                              : origin->uri,
+                                                          "?", origin->args, NULL));
+                }
+            }
+        }
+    }
+    return ew_status_handler(r);
+}
+
+void ew_request_note_status_url(request_rec *r)
+{
+    state_get(r)->status_url = 1;
+}
+
+int ew_request_is_status_url(const request_rec *r)
+{
+    const ew_req_state *st = state_peek(r);
+    return st != NULL && st->status_url;
 }
 
 /* ---- error-log messages --------------------------------------------------- */
@@ -256,19 +310,25 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
 static int commit_transaction(request_rec *r)
 {
     ew_store *store = ew_shm_store();
+    request_rec *origin = chain_origin(r);
+    const ew_req_state *st = state_peek(origin);
+    ew_worker_slot *slot = st != NULL ? st->slot : NULL;
     if (store == NULL) {
         return DECLINED;
     }
-    request_rec *origin = chain_origin(r);
     /* A lone request (no internal redirect) only has its own ErrWatch
-     * setting to look at. */
+     * setting to look at. Not counted, it must not stay in flight either,
+     * or the child's normal exit would later look like a crash. */
     if (origin->next == NULL ? ew_dir_config(origin)->enabled == 0 : chain_disabled(origin)) {
+        if (slot != NULL) {
+            ew_slot_clear(slot);
+        }
         return DECLINED;
     }
     const request_rec *final = chain_final(origin);
     int status = final->status;
     apr_time_t duration_us = elapsed_since(origin);
-    ew_count_response(store, origin, status,
+    ew_count_response(store, slot, status,
                       (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0),
                       (uint64_t)duration_us);
     if (status >= 500 && status <= 599) {
@@ -281,7 +341,8 @@ void ew_capture_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_create_request(create_state, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_handler(remember_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_post_read_request(begin_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_handler(dispatch_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_error_log(capture_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(commit_transaction, NULL, NULL, APR_HOOK_MIDDLE);
 }

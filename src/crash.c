@@ -5,11 +5,12 @@
  *   x HARD_LIMIT_THREADS) in a shared segment kept in ap_retained_data, so
  *   slot counters survive graceful and hard restarts; the store's readers
  *   sum them (ew_store_use_slots).
- * - post_read_request / handler / log_transaction (children): the worker
- *   writes its own slot, found through the scoreboard handle of the
- *   connection (the worker serving it now, which on event may not be the
- *   one that accepted it). HTTP/2 streams share their connection's worker,
- *   so they count into the store's shared atomics instead.
+ * - children: capture.c's hooks write the worker's own slot
+ *   (ew_slot_begin_request at post_read_request, the handler and script at
+ *   the handler, cleared when logged), found through the scoreboard handle
+ *   of the connection (the worker serving it now, which on event may not
+ *   be the one that accepted it). HTTP/2 streams share their connection's
+ *   worker, so they count into the store's shared atomics instead.
  * - error_log (parent): httpd's AH00052/AH00051 line "child pid N exit
  *   signal NAME (S)", from ap_process_child_status, right after the parent
  *   reaped the child: every request still in flight in that pid is
@@ -56,6 +57,8 @@ typedef struct ew_slots_retained {
 } ew_slots_retained;
 
 static ew_slots *current_slots;
+static ew_worker_slot *slot_base; /* current_slots' first slot, for the hot path */
+static uint32_t slot_count;
 static pid_t parent_pid;
 static int32_t child_pid; /* getpid() is a system call: once per child */
 
@@ -109,6 +112,8 @@ static int slots_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     (void)plog;
     (void)ptemp;
     current_slots = NULL;
+    slot_base = NULL;
+    slot_count = 0;
     ew_store *store = ew_shm_store();
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG || store == NULL) {
         return OK;
@@ -147,10 +152,14 @@ static int slots_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     forget_dead(slots);
     ew_store_use_slots(store, slots);
     current_slots = slots;
+    slot_base = ew_slots_get(slots, 0);
+    slot_count = ew_slots_count(slots);
     return OK;
 }
 
 /* ---- children: the worker's own slot -------------------------------------- */
+
+static int child_generation; /* the config generation this child serves */
 
 static ew_worker_slot *worker_slot(const conn_rec *c)
 {
@@ -164,95 +173,42 @@ static ew_worker_slot *worker_slot(const conn_rec *c)
     }
     /* The scoreboard's worker records are one array, process slot major. */
     ptrdiff_t index = ws - ap_scoreboard_image->servers[0];
-    return index >= 0 ? ew_slots_get(current_slots, (uint32_t)index) : NULL;
+    return index >= 0 && index < (ptrdiff_t)slot_count ? &slot_base[index] : NULL;
 }
 
-/* "host:port" of the request's virtual host. Formatting it cost more than
- * the rest of the slot's writes together, and a worker serves the same
- * vhost over and over: each thread keeps the last one. */
-static const char *vhost_of(const request_rec *r)
+/* The slot keeps the vhost as the server_rec's address and the generation
+ * and port: the parent, which forked this child with the same
+ * configuration, names it if the generation is still its own. */
+static uint64_t vhost_tag(int generation, unsigned port)
 {
-    static _Thread_local const server_rec *last_server;
-    static _Thread_local unsigned last_port;
-    static _Thread_local char last_vhost[EW_VHOST_MAX];
-    const server_rec *s = r->server;
-    unsigned port = s->port != 0 ? s->port : r->connection->local_addr->port;
-    if (s != last_server || port != last_port) {
-        ew_format_vhost(last_vhost, sizeof(last_vhost), s->server_hostname, port);
-        last_server = s;
-        last_port = port;
-    }
-    return last_vhost;
+    return ((uint64_t)(uint32_t)generation << 16) | (port & 0xffffu);
 }
 
-/* The request this thread is serving and its slot, so that the hooks after
- * post_read_request skip the scoreboard lookup (a request runs on one thread
- * from post_read_request to log_transaction). */
-static _Thread_local const request_rec *serving;
-static _Thread_local ew_worker_slot *serving_slot;
-
-static inline ew_worker_slot *slot_of(const request_rec *r)
+ew_worker_slot *ew_slot_begin_request(const request_rec *r)
 {
-    return r == serving ? serving_slot : worker_slot(r->connection);
-}
-
-static int slot_begin(request_rec *r)
-{
-    if (r->main != NULL || r->prev != NULL) {
-        return DECLINED;
-    }
     ew_worker_slot *slot = worker_slot(r->connection);
-    serving = r;
-    serving_slot = slot;
     if (slot != NULL) {
-        ew_slot_begin(slot, child_pid, r->request_time, r->method,
-                      r->parsed_uri.path != NULL ? r->parsed_uri.path : r->uri, vhost_of(r));
+        const server_rec *s = r->server;
+        unsigned port = s->port != 0 ? s->port : r->connection->local_addr->port;
+        /* HEAD shares GET's number, and a method without one has none:
+         * only those are copied by name. */
+        const char *method = r->method_number >= M_INVALID || r->header_only ? r->method : NULL;
+        ew_slot_begin(slot, child_pid, r->request_time, r->method_number, method,
+                      r->parsed_uri.path != NULL ? r->parsed_uri.path : r->uri,
+                      (uint64_t)(uintptr_t)s, vhost_tag(child_generation, port));
     }
-    return DECLINED;
+    return slot;
 }
 
-static int slot_target(request_rec *r)
-{
-    if (r->main == NULL && r->handler != NULL) {
-        ew_worker_slot *slot = slot_of(r);
-        if (slot != NULL) {
-            /* A static file (dispatched by its content type, as
-             * ap_invoke_handler does when no handler was set) keeps only
-             * its URI: copying its path costs more than the rest of the
-             * request's slot writes, and no script runs to crash. */
-            ew_slot_set_target(slot, r->handler,
-                               r->handler == r->content_type ? NULL : r->filename);
-        }
-    }
-    return DECLINED;
-}
-
-void ew_count_response(ew_store *store, const request_rec *r, int status, uint64_t bytes,
+void ew_count_response(ew_store *store, ew_worker_slot *slot, int status, uint64_t bytes,
                        uint64_t duration_us)
 {
-    ew_worker_slot *slot = slot_of(r);
-    serving = NULL;
     if (slot != NULL) {
         ew_slot_end(slot, status, bytes, duration_us);
         return;
     }
     ew_store_count_response(store, status);
     ew_store_add_traffic(store, bytes, duration_us);
-}
-
-/* Runs after errwatch's own log_transaction: a request it did not count
- * (ErrWatch Off) must not stay in flight, or the child's normal exit would
- * later look like a crash. */
-/* cppcheck-suppress constParameter ; the hook's type */
-static int slot_release(request_rec *r)
-{
-    if (r == serving) {
-        serving = NULL;
-        if (serving_slot != NULL) {
-            ew_slot_clear(serving_slot);
-        }
-    }
-    return DECLINED;
 }
 
 /* ---- parent: dead children ------------------------------------------------- */
@@ -285,11 +241,41 @@ static int parse_child_signal(const char *msg, long *pid, int *sig)
     return 1;
 }
 
+/* ew_slot_namer: the method's name from its number, and the vhost from the
+ * server_rec address a child of this generation kept (checked against the
+ * parent's own list, never dereferenced blindly). ctx is a scratch pool. */
+static void name_request(void *ctx, int32_t method_number, uint64_t vhost_ref,
+                         uint64_t vhost_tag_value, ew_failure *f)
+{
+    if (f->method[0] == '\0') {
+        /* HEAD shares M_GET in httpd's registry (a HEAD came by name). */
+        const char *name = method_number == M_GET ? "GET" : ap_method_name_of(ctx, method_number);
+        ew_copy_field(f->method, sizeof(f->method), name != NULL ? name : "-");
+    }
+    if ((uint32_t)(vhost_tag_value >> 16) != (uint32_t)ap_state_query(AP_SQ_CONFIG_GEN)) {
+        return; /* a child of an earlier generation: its servers are gone */
+    }
+    for (const server_rec *s = ap_server_conf; s != NULL; s = s->next) {
+        if ((uint64_t)(uintptr_t)s == vhost_ref) {
+            ew_format_vhost(f->vhost, sizeof(f->vhost), s->server_hostname,
+                            (unsigned)(vhost_tag_value & 0xffffu));
+            break;
+        }
+    }
+}
+
 static void record_crash(server_rec *s, long pid, int sig, const char *how)
 {
     uint32_t n = 0;
-    int rc =
-        ew_slots_record_crash(current_slots, ew_shm_store(), (int32_t)pid, sig, apr_time_now(), &n);
+    apr_pool_t *scratch = NULL;
+    if (apr_pool_create(&scratch, s->process->pool) != APR_SUCCESS) {
+        scratch = NULL;
+    }
+    int rc = ew_slots_record_crash(current_slots, ew_shm_store(), (int32_t)pid, sig, apr_time_now(),
+                                   scratch != NULL ? name_request : NULL, scratch, &n);
+    if (scratch != NULL) {
+        apr_pool_destroy(scratch);
+    }
     if (rc != 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rc, s,
                      "EW1102: could not record every request lost with pid %ld: store lock "
@@ -338,15 +324,13 @@ static void slots_child_init(apr_pool_t *p, server_rec *s)
     (void)p;
     (void)s;
     child_pid = (int32_t)getpid();
+    child_generation = ap_state_query(AP_SQ_CONFIG_GEN);
 }
 
 void ew_crash_register_hooks(void)
 {
     ap_hook_child_init(slots_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(slots_post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
-    ap_hook_post_read_request(slot_begin, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_handler(slot_target, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_log_transaction(slot_release, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_error_log(watch_parent_log, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_monitor(watch_children, NULL, NULL, APR_HOOK_MIDDLE);
 }

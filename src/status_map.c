@@ -27,8 +27,6 @@
 
 #include "ew_module.h"
 
-#define EW_NOTE_STATUS_URL "errwatch-status-url"
-
 static int note_status_url(request_rec *r)
 {
     const core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
@@ -39,17 +37,14 @@ static int note_status_url(request_rec *r)
     const char *err = NULL;
     const char *handler = ap_expr_str_exec(r, d->expr_handler, &err);
     if (err == NULL && handler != NULL && strcmp(handler, EW_HANDLER_NAME) == 0) {
-        apr_table_setn(r->notes, EW_NOTE_STATUS_URL, "1");
+        ew_request_note_status_url(r);
     }
     return DECLINED;
 }
 
 static int skip_directory_walk(request_rec *r)
 {
-    if (apr_table_get(r->notes, EW_NOTE_STATUS_URL) == NULL) {
-        return DECLINED;
-    }
-    return OK;
+    return ew_request_is_status_url(r) ? OK : DECLINED;
 }
 
 void ew_status_map_register_hooks(void)

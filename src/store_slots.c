@@ -6,7 +6,7 @@
  *   slot:    +-- counters (own cache lines, written by the occupant only) --+
  *            | requests_by_class[6]  errors_by_code[100]  bytes  duration   |
  *            +-- in flight (own cache lines) -------------------------------+
- *            | busy  pid  start_us  method  uri  vhost  handler  file       |
+ *            | busy pid start_us method_number vhost_ref/tag uri handler file |
  *            +--------------------------------------------------------------+
  *
  * Slot i belongs to worker i = process slot x ThreadLimit + thread (the
@@ -29,26 +29,7 @@
 
 #define EW_SLOTS_MAGIC 0x45575354u /* "EWST" */
 #define EW_SLOTS_VERSION 1u
-#define EW_SLOTS_ALIGN 64u
 #define EW_SLOTS_MAX (1u << 20)
-
-struct ew_worker_slot {
-    alignas(EW_SLOTS_ALIGN) _Atomic uint64_t requests_by_class[EW_CLASS_COUNT];
-    _Atomic uint64_t errors_by_code[EW_CODE_COUNT];
-    _Atomic uint64_t bytes_sent;
-    _Atomic uint64_t duration_us_total;
-
-    /* The request in flight: busy is set last on begin and cleared on end,
-     * with release order, so a reader that sees busy sees the fields. */
-    alignas(EW_SLOTS_ALIGN) _Atomic uint32_t busy;
-    int32_t pid;
-    int64_t start_us;
-    char method[EW_METHOD_MAX];
-    char uri[EW_URI_MAX];
-    char vhost[EW_VHOST_MAX];
-    char handler[EW_HANDLER_MAX];
-    char file[EW_FILE_MAX];
-};
 
 typedef struct ew_slots_head {
     alignas(EW_SLOTS_ALIGN) uint32_t magic;
@@ -118,67 +99,6 @@ ew_worker_slot *ew_slots_get(ew_slots *slots, uint32_t index)
     return index < slots->count ? &slots->slot[index] : NULL;
 }
 
-/* The occupant's increment: it is the only writer, so no locked RMW. */
-static inline void bump(_Atomic uint64_t *c, uint64_t by)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
-                          memory_order_relaxed);
-}
-
-/* A short bounded copy for the hot path (ew_copy_field's UTF-8 care is
- * only needed when a value is cut, which this does too). */
-static void copy_short(char *dst, size_t size, const char *src)
-{
-    if (src == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-    size_t n = strnlen(src, size);
-    if (n < size) {
-        memcpy(dst, src, n + 1);
-    } else {
-        ew_copy_field(dst, size, src);
-    }
-}
-
-void ew_slot_begin(ew_worker_slot *slot, int32_t pid, int64_t start_us, const char *method,
-                   const char *uri, const char *vhost)
-{
-    slot->pid = pid;
-    slot->start_us = start_us;
-    copy_short(slot->method, sizeof(slot->method), method);
-    copy_short(slot->uri, sizeof(slot->uri), uri);
-    copy_short(slot->vhost, sizeof(slot->vhost), vhost);
-    slot->handler[0] = '\0';
-    slot->file[0] = '\0';
-    atomic_store_explicit(&slot->busy, 1, memory_order_release);
-}
-
-void ew_slot_set_target(ew_worker_slot *slot, const char *handler, const char *file)
-{
-    copy_short(slot->handler, sizeof(slot->handler), handler);
-    copy_short(slot->file, sizeof(slot->file), file);
-}
-
-void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes, uint64_t duration_us)
-{
-    int cls = status >= 100 && status <= 599 ? status / 100 : EW_CLASS_OTHER;
-    bump(&slot->requests_by_class[cls], 1);
-    if (status >= EW_CODE_FIRST && status < EW_CODE_FIRST + EW_CODE_COUNT) {
-        bump(&slot->errors_by_code[status - EW_CODE_FIRST], 1);
-    }
-    bump(&slot->bytes_sent, bytes);
-    bump(&slot->duration_us_total, duration_us);
-    ew_slot_clear(slot);
-}
-
-void ew_slot_clear(ew_worker_slot *slot)
-{
-    if (atomic_load_explicit(&slot->busy, memory_order_relaxed) != 0) {
-        atomic_store_explicit(&slot->busy, 0, memory_order_release);
-    }
-}
-
 void ew_slots_sum(const ew_slots *slots, ew_snapshot *out)
 {
     for (uint32_t i = 0; i < slots->count; i++) {
@@ -231,7 +151,7 @@ uint32_t ew_slots_busy_pids(const ew_slots *slots, int32_t *out, uint32_t max)
 }
 
 int ew_slots_record_crash(ew_slots *slots, ew_store *st, int32_t pid, int signal, int64_t now_us,
-                          uint32_t *recorded_out)
+                          ew_slot_namer namer, void *namer_ctx, uint32_t *recorded_out)
 {
     uint32_t in_flight = ew_slots_in_flight(slots, pid);
     uint32_t recorded = 0;
@@ -252,9 +172,11 @@ int ew_slots_record_crash(ew_slots *slots, ew_store *st, int32_t pid, int signal
         f.event = EW_EVENT_FAILURE;
         memcpy(f.method, s->method, sizeof(f.method));
         memcpy(f.uri, s->uri, sizeof(f.uri));
-        memcpy(f.vhost, s->vhost, sizeof(f.vhost));
         memcpy(f.handler, s->handler, sizeof(f.handler));
         memcpy(f.file, s->file, sizeof(f.file));
+        if (namer != NULL) {
+            namer(namer_ctx, s->method_number, s->vhost_ref, s->vhost_tag, &f);
+        }
         int rc = ew_store_record_failure(st, &f);
         if (rc == 0) {
             recorded++;

@@ -62,6 +62,8 @@ for my $i (0 .. $#crashing) {
     is($e->{crash},     'SIGSEGV',                  "crash $i: signal");
     is($e->{in_flight}, 1,                          "crash $i: one in flight");
     is($e->{method},    'GET',                      "crash $i: method");
+    # The slot keeps the vhost as a reference that the parent names.
+    is($e->{vhost},     '127.0.0.1:' . $s->port,    "crash $i: vhost");
 }
 my ($segv_row) = grep { $_->{file} =~ m{/segv\.php$} } @{ $doc->{files} };
 is($segv_row && $segv_row->{crashes}, 3, 'files[]: segv.php has 3 crashes');
@@ -89,7 +91,7 @@ poll_until(10, sub { !ErrWatchTest::proc_alive($kids[0]) });
 my $client = fork;
 die "fork: $!" unless defined $client;
 if ($client == 0) {
-    $s->raw_request("GET /php/busy.php HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    $s->raw_request("POST /php/busy.php HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
     exit 0;
 }
 my $busy;
@@ -104,6 +106,7 @@ is($doc->{crashes}, 5, 'the idle child killed by SIGKILL: nothing');
 my ($k) = grep { ($_->{crash} || '') eq 'SIGKILL' } @{ $doc->{recent} };
 is($k && $k->{uri}, '/php/busy.php', 'SIGKILL crash: uri');
 is($k && $k->{pid}, $busy, 'SIGKILL crash: pid');
+is($k && $k->{method}, 'POST', 'SIGKILL crash: method (named by the parent from its number)');
 
 # ---------------------------------------------------------------------------
 # Graceful and hard restarts record no crash, and the counts carry over

@@ -1,6 +1,7 @@
 /* Unit tests of the per-worker slots: summing, reuse by a new child,
  * crash recording. */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -62,7 +63,7 @@ START_TEST(sum_over_processes)
         if (pid == 0) {
             ew_worker_slot *w = ew_slots_get(s, (uint32_t)p);
             for (int i = 0; i < PER; i++) {
-                ew_slot_begin(w, getpid(), 1, "GET", "/x", "h:80");
+                ew_slot_begin(w, getpid(), 1, 0, NULL, "/x", 0, 0);
                 ew_slot_end(w, i % 10 == 0 ? 503 : 200, 100, 2);
             }
             _exit(0);
@@ -100,7 +101,7 @@ START_TEST(reuse_keeps_counts)
     ck_assert_ptr_nonnull(again);
     ck_assert_uint_eq(ew_slots_count(again), 2);
     ew_worker_slot *w = ew_slots_get(again, 1);
-    ew_slot_begin(w, 777, 5, "GET", "/new", "h:80");
+    ew_slot_begin(w, 777, 5, 0, NULL, "/new", 0, 0);
     ew_slot_end(w, 200, 10, 1);
 
     ew_snapshot out;
@@ -142,11 +143,26 @@ START_TEST(store_sums_slots)
 }
 END_TEST
 
+/* Slot i's request: method number 2 + i, no name (the namer gives one),
+ * vhost ref 0x5000 + i, tag 80. */
 static void begin(ew_slots *s, uint32_t i, int32_t pid, const char *uri)
 {
     ew_worker_slot *w = ew_slots_get(s, i);
-    ew_slot_begin(w, pid, 1000 + i, "GET", uri, "h:80");
+    ew_slot_begin(w, pid, 1000 + i, (int32_t)(2 + i), NULL, uri, 0x5000 + i, 80);
     ew_slot_set_target(w, "application/x-httpd-php", "/srv/www/crash.php");
+}
+
+/* A stand-in for the glue's namer: writes what it was given, so that the
+ * test sees each request's own numbers reach it. */
+static void test_namer(void *ctx, int32_t method_number, uint64_t vhost_ref, uint64_t vhost_tag,
+                       ew_failure *f)
+{
+    (*(int *)ctx)++;
+    if (f->method[0] == '\0') {
+        (void)snprintf(f->method, sizeof(f->method), "M%d", (int)method_number);
+    }
+    (void)snprintf(f->vhost, sizeof(f->vhost), "ref%llx:%llu", (unsigned long long)vhost_ref,
+                   (unsigned long long)vhost_tag);
 }
 
 /* Every in-flight request of the dead process is recorded once, with their
@@ -163,40 +179,64 @@ START_TEST(crash_records_in_flight_of_pid)
     begin(s, 3, 200, "/other");
     ck_assert_uint_eq(ew_slots_in_flight(s, 100), 2);
 
+    /* A method without a number keeps its name. */
+    ew_slot_begin(ew_slots_get(s, 4), 100, 1004, 99, "BREW", "/pot", 0x5004, 80);
+
     uint32_t recorded = 99;
-    ck_assert_int_eq(ew_slots_record_crash(s, st, 100, SIGSEGV, 5000, &recorded), 0);
-    ck_assert_uint_eq(recorded, 2);
+    int named = 0;
+    ck_assert_int_eq(
+        ew_slots_record_crash(s, st, 100, SIGSEGV, 5000, test_namer, &named, &recorded), 0);
+    ck_assert_uint_eq(recorded, 3);
+    ck_assert_int_eq(named, 3);
     ck_assert_uint_eq(ew_slots_in_flight(s, 100), 0);
     ck_assert_uint_eq(ew_slots_in_flight(s, 200), 1);
     /* A second report of the same pid records nothing more. */
-    ck_assert_int_eq(ew_slots_record_crash(s, st, 100, SIGSEGV, 5000, &recorded), 0);
+    ck_assert_int_eq(ew_slots_record_crash(s, st, 100, SIGSEGV, 5000, NULL, NULL, &recorded), 0);
     ck_assert_uint_eq(recorded, 0);
 
     ew_snapshot out;
     ck_assert_int_eq(ew_store_snapshot(st, pool, 6000, &out), 0);
-    ck_assert_uint_eq(out.crashes_total, 2);
-    ck_assert_uint_eq(out.crashes_by_signal[SIGSEGV], 2);
-    ck_assert_uint_eq(out.failures_recorded, 2);
+    ck_assert_uint_eq(out.crashes_total, 3);
+    ck_assert_uint_eq(out.crashes_by_signal[SIGSEGV], 3);
+    ck_assert_uint_eq(out.failures_recorded, 3);
     ck_assert_uint_eq(out.requests_total, 1);
     ck_assert_uint_eq(out.window_5xx[0], 0);
-    ck_assert_uint_eq(out.recent_len, 2);
-    int seen_a = 0, seen_b = 0;
+    ck_assert_uint_eq(out.recent_len, 3);
+    int seen_a = 0, seen_b = 0, seen_pot = 0;
     for (uint32_t i = 0; i < out.recent_len; i++) {
         const ew_failure *f = &out.recent[i];
         ck_assert_uint_eq(f->status, 0);
         ck_assert_int_eq(f->crash_signal, SIGSEGV);
-        ck_assert_uint_eq(f->in_flight, 2);
+        ck_assert_uint_eq(f->in_flight, 3);
         ck_assert_int_eq(f->pid, 100);
+        if (strcmp(f->uri, "/a") == 0) {
+            seen_a++;
+            ck_assert_str_eq(f->method, "M2");
+            ck_assert_str_eq(f->vhost, "ref5000:80");
+        } else if (strcmp(f->uri, "/b") == 0) {
+            seen_b++;
+            ck_assert_str_eq(f->method, "M3");
+            ck_assert_str_eq(f->vhost, "ref5001:80");
+        } else {
+            ck_assert_str_eq(f->uri, "/pot");
+            seen_pot++;
+            ck_assert_str_eq(f->method, "BREW");
+            ck_assert_str_eq(f->handler, "");
+            continue;
+        }
         ck_assert_str_eq(f->handler, "application/x-httpd-php");
         ck_assert_str_eq(f->file, "/srv/www/crash.php");
-        seen_a += strcmp(f->uri, "/a") == 0;
-        seen_b += strcmp(f->uri, "/b") == 0;
     }
     ck_assert_int_eq(seen_a, 1);
     ck_assert_int_eq(seen_b, 1);
-    ck_assert_uint_eq(out.files_len, 1);
-    ck_assert_uint_eq(out.files[0].count, 2);
-    ck_assert_uint_eq(out.files[0].crashes, 2);
+    ck_assert_int_eq(seen_pot, 1);
+    ck_assert_uint_eq(out.files_len, 2);
+    for (uint32_t i = 0; i < out.files_len; i++) {
+        if (strcmp(out.files[i].file, "/srv/www/crash.php") == 0) {
+            ck_assert_uint_eq(out.files[i].count, 2);
+            ck_assert_uint_eq(out.files[i].crashes, 2);
+        }
+    }
 }
 END_TEST
 
@@ -215,7 +255,7 @@ START_TEST(forget_and_busy_pids)
     ck_assert_int_eq(pids[1], 11);
     ck_assert_uint_eq(ew_slots_forget(s, 10), 2);
     uint32_t recorded = 9;
-    ck_assert_int_eq(ew_slots_record_crash(s, st, 10, SIGKILL, 5000, &recorded), 0);
+    ck_assert_int_eq(ew_slots_record_crash(s, st, 10, SIGKILL, 5000, NULL, NULL, &recorded), 0);
     ck_assert_uint_eq(recorded, 0);
     ew_snapshot out;
     ck_assert_int_eq(ew_store_summary(st, 6000, &out), 0);
