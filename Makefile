@@ -53,7 +53,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store bench-slots install clean rules deb deb-test version-check format check-format fuzz fuzz-build \
+	bench-store bench-slots bench-lock install clean rules deb deb-test version-check format check-format fuzz fuzz-build \
 	sanitize sanitize-module lint
 
 all: $(MODULE)
@@ -298,6 +298,7 @@ bench: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	bench/run.sh
 	@$(MAKE) --no-print-directory bench-slots
+	@$(MAKE) --no-print-directory bench-lock
 
 bench-smoke: deps all
 	@$(MAKE) --no-print-directory -C t/modules
@@ -316,6 +317,15 @@ build/slots_bench: bench/slots_bench.c $(PURE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
 	    -o $@ bench/slots_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+# Lock hold per reader at the largest table sizes (issue 17).
+build/lock_bench: bench/lock_bench.c $(PURE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -DEW_STORE_BENCH -I include \
+	    $(shell pkg-config --cflags apr-1) -o $@ bench/lock_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+bench-lock: build/lock_bench
+	build/lock_bench
 
 bench-slots: build/slots_bench
 	build/slots_bench 2

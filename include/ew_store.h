@@ -131,12 +131,26 @@ typedef struct ew_snapshot {
     uint32_t handlers_len;
     ew_handler_stat *handlers; /* by handler name, then status */
     uint32_t files_capacity;
-    uint32_t files_len;
-    ew_file_stat *files; /* sorted: count descending, then most recent first */
+    uint32_t files_total; /* files in the table */
+    uint32_t files_len;   /* rows copied into files (a view may ask for fewer) */
+    ew_file_stat *files;  /* sorted: count descending, then most recent first */
     uint32_t recent_capacity;
-    uint32_t recent_len;
-    ew_failure *recent; /* newest first */
+    uint32_t recent_total; /* failures the ring holds */
+    uint32_t recent_len;   /* the newest of them, copied into recent */
+    ew_failure *recent;    /* newest first */
 } ew_snapshot;
+
+/* The table sizes a view prints: never less than the rows it holds (a
+ * snapshot built by hand may set only those). */
+static inline uint32_t ew_snapshot_files_total(const ew_snapshot *s)
+{
+    return s->files_total > s->files_len ? s->files_total : s->files_len;
+}
+
+static inline uint32_t ew_snapshot_recent_total(const ew_snapshot *s)
+{
+    return s->recent_total > s->recent_len ? s->recent_total : s->recent_len;
+}
 
 typedef struct ew_store ew_store;
 
@@ -181,7 +195,7 @@ ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t 
 uint32_t ew_store_files_capacity(const ew_store *st);
 uint32_t ew_store_recent_capacity(const ew_store *st);
 
-/* Counters, windows and table sizes only (files_len, not the rows): what
+/* Counters, windows and table sizes only (files_total, not the rows): what
  * ?auto needs, without copying the tables. files, recent and handlers are
  * left empty. Returns 0 or an errno value. */
 int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out);
@@ -224,6 +238,15 @@ ew_tail_shared *ew_store_tail(ew_store *st);
 /* Copies the store into pool memory as of now_us (which sets taken_us and
  * the windows' end). Returns 0 or an errno value. */
 int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out);
+
+/* The same for a view that shows at most files_max files (the first ones in
+ * the snapshot's order) and the recent_max newest failures: only those are
+ * copied, so the lock is held for a scan of the file rows' counts and
+ * O(files_max + recent_max) copies, not for a copy of whole tables (a row
+ * is about 1 KB: 1 GB at ErrWatchFiles 1000000). files_total and
+ * recent_total still give the full sizes. */
+int ew_store_snapshot_top(ew_store *st, apr_pool_t *pool, int64_t now_us, uint32_t files_max,
+                          uint32_t recent_max, ew_snapshot *out);
 
 /* Copies src into a field of dst_size bytes, truncating at a UTF-8 character
  * boundary; NULL becomes "". */
@@ -279,6 +302,9 @@ uint64_t ew_store_change_mark(ew_store *st);
 void ew_store_test_lock_and_mark_busy(ew_store *st, uint32_t file_slot);
 /* Test hook: take the lock and keep it. */
 int ew_store_test_lock(ew_store *st);
+/* Test hook: marks the ring entry of failure seq unused, as crash repair
+ * marks a torn one. Returns 0, or -1 if the ring does not hold it. */
+int ew_store_test_tear(ew_store *st, uint64_t seq);
 #endif
 
 #endif

@@ -92,7 +92,7 @@ static void ew_html_summary(ew_buf *b, const ew_snapshot *snap)
     ew_buf_printf(b,
                   "<tr><th>Files tracked</th><td>%u of %u (%llu evicted)</td></tr>\n"
                   "<tr><th>Failures recorded</th><td>%llu</td></tr>\n",
-                  (unsigned)snap->files_len, (unsigned)snap->files_capacity,
+                  (unsigned)ew_snapshot_files_total(snap), (unsigned)snap->files_capacity,
                   (unsigned long long)snap->files_evicted,
                   (unsigned long long)snap->failures_recorded);
     ew_buf_puts(b, "</table>\n"
@@ -198,9 +198,9 @@ static void ew_html_files(ew_buf *b, const ew_snapshot *snap)
         return;
     }
     uint32_t n = ew_html_min(snap->files_len, EW_HTML_TOP_FILES);
-    if (n < snap->files_len) {
+    if (n < ew_snapshot_files_total(snap)) {
         ew_buf_printf(b, "<p>Showing %u of %u files.</p>\n", (unsigned)n,
-                      (unsigned)snap->files_len);
+                      (unsigned)ew_snapshot_files_total(snap));
     }
     ew_html_files_table(b, snap, n, 1);
 }
@@ -213,9 +213,9 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
         return;
     }
     uint32_t n = ew_html_min(snap->recent_len, EW_HTML_RECENT);
-    if (n < snap->recent_len) {
+    if (n < ew_snapshot_recent_total(snap)) {
         ew_buf_printf(b, "<p>Showing the latest %u of %u.</p>\n", (unsigned)n,
-                      (unsigned)snap->recent_len);
+                      (unsigned)ew_snapshot_recent_total(snap));
     }
     ew_buf_puts(b, "<table class=\"recent\">\n<tr><th>Time</th><th>Status</th><th>Method</th>"
                    "<th>URI</th><th>Virtual host</th><th>File</th><th>Handler</th>"

@@ -119,8 +119,12 @@ static int serve_status(request_rec *r)
     int rc = -1;
     if (store != NULL) {
         /* ?auto is scraped often and prints no rows: skip copying them. */
-        rc = kind == EW_QUERY_AUTO ? ew_store_summary(store, apr_time_now(), &snap)
-                                   : ew_store_snapshot(store, r->pool, apr_time_now(), &snap);
+        /* The HTML page copies only the rows it shows. */
+        apr_time_t now = apr_time_now();
+        rc = kind == EW_QUERY_AUTO   ? ew_store_summary(store, now, &snap)
+             : kind == EW_QUERY_HTML ? ew_store_snapshot_top(store, r->pool, now, EW_HTML_TOP_FILES,
+                                                             EW_HTML_RECENT, &snap)
+                                     : ew_store_snapshot(store, r->pool, now, &snap);
     }
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rc > 0 ? rc : 0, r,

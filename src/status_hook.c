@@ -23,7 +23,8 @@ static int errwatch_status_hook(request_rec *r, int flags)
     }
     int short_report = (flags & AP_STATUS_SHORT) != 0;
     int with_files = !short_report && ew_client_may_see_details(r);
-    int rc = with_files ? ew_store_snapshot(store, r->pool, apr_time_now(), &snap)
+    int rc = with_files ? ew_store_snapshot_top(store, r->pool, apr_time_now(),
+                                                EW_HTML_SECTION_FILES, 0, &snap)
                         : ew_store_summary(store, apr_time_now(), &snap);
     if (rc != 0) {
         return OK;

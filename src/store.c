@@ -321,6 +321,30 @@ static uint64_t hash_string(const char *s)
 
 static void rebuild_after_crash(ew_store *st);
 
+#ifdef EW_STORE_BENCH
+/* bench/lock_bench.c: how long this process held the lock, per hold. */
+static struct timespec bench_taken;
+double ew_store_bench_last_hold_ns;
+static void bench_mark_taken(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &bench_taken);
+}
+static void bench_mark_released(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ew_store_bench_last_hold_ns = (double)(now.tv_sec - bench_taken.tv_sec) * 1e9 +
+                                  (double)(now.tv_nsec - bench_taken.tv_nsec);
+}
+#else
+static void bench_mark_taken(void)
+{
+}
+static void bench_mark_released(void)
+{
+}
+#endif
+
 /* Takes the lock, waiting at most timeout_ms (forever when negative). */
 int ew_store_lock_within(ew_store *st, int timeout_ms)
 {
@@ -350,6 +374,9 @@ int ew_store_lock_within(ew_store *st, int timeout_ms)
     /* It died in the middle of changing these tables (the holder may have
      * used another generation's tables, so the flag, not EOWNERDEAD, says
      * which ones need it): repair them. */
+    if (rc == 0) {
+        bench_mark_taken();
+    }
     if (rc == 0 && st->t->dirty) {
         rebuild_after_crash(st);
         st->t->dirty = 0;
@@ -364,6 +391,7 @@ int ew_store_lock(ew_store *st)
 
 void ew_store_unlock(ew_store *st)
 {
+    bench_mark_released();
     pthread_mutex_unlock(&st->h->lock);
 }
 
@@ -785,8 +813,76 @@ static uint32_t read_handlers(const ew_store *st, ew_handler_stat *dst)
     return n;
 }
 
+/* The view order (compare_files) as a "ranks lower" test on file slots,
+ * for the heap that keeps a view's top rows. */
+static int ranks_lower(const ew_file_slot *slots, int32_t a, int32_t b)
+{
+    return compare_files(&slots[a].stat, &slots[b].stat) > 0;
+}
+
+/* heap[0..n) is a heap whose root ranks lowest: sift heap[i] down. */
+static void sift_down(const ew_file_slot *slots, int32_t *heap, uint32_t n, uint32_t i)
+{
+    for (;;) {
+        uint32_t low = i;
+        uint32_t l = 2 * i + 1;
+        uint32_t r = l + 1;
+        if (l < n && ranks_lower(slots, heap[l], heap[low])) {
+            low = l;
+        }
+        if (r < n && ranks_lower(slots, heap[r], heap[low])) {
+            low = r;
+        }
+        if (low == i) {
+            return;
+        }
+        int32_t t = heap[i];
+        heap[i] = heap[low];
+        heap[low] = t;
+        i = low;
+    }
+}
+
+/* The slots of the max highest-ranked live files into heap (room for max),
+ * in no particular order; returns how many. Reads each row's count and
+ * times (one cache line), copies nothing. */
+static uint32_t select_top_files(ew_store *st, uint32_t max, int32_t *heap)
+{
+    const ew_file_slot *slots = file_slots(st);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < st->t->files_used; i++) {
+        if (slots[i].stat.count == 0) {
+            continue;
+        }
+        if (n < max) {
+            heap[n++] = (int32_t)i;
+            if (n == max) {
+                for (uint32_t k = n / 2; k > 0; k--) {
+                    sift_down(slots, heap, n, k - 1);
+                }
+            }
+        } else if (max > 0 && ranks_lower(slots, heap[0], (int32_t)i)) {
+            heap[0] = (int32_t)i;
+            sift_down(slots, heap, n, 0);
+        }
+    }
+    return n;
+}
+
+static uint32_t live_files(const ew_store *st)
+{
+    /* Every handed-out slot holds a live file (crash repair compacts). */
+    return st->t->files_used;
+}
+
+static uint32_t ring_held(const ew_store *st)
+{
+    uint64_t seq = st->t->ring_seq;
+    return (uint32_t)(seq < st->t->recent_cap ? seq : st->t->recent_cap);
+}
+
 static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out,
-                           int timeout_ms)
+                           int timeout_ms, uint32_t files_max, uint32_t recent_max)
 {
     memset(out, 0, sizeof(*out));
     out->since_us = st->h->since_us;
@@ -794,11 +890,12 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     out->files_capacity = st->t->files_cap;
     out->recent_capacity = st->t->recent_cap;
     /* Allocate outside the lock, so it is held only for the copies, and
-     * only as much as the rows in use: a 1M-row table that holds 3 files
+     * only as much as the rows shown: a 1M-row table that holds 3 files
      * costs 3 rows. Rows added between the two locks mean one more round. */
     ew_handler_stat *handlers =
         apr_palloc(pool, (EW_HANDLER_SLOTS + EW_CODE_COUNT) * sizeof(ew_handler_stat));
     ew_file_stat *files = NULL;
+    int32_t *top = NULL;
     ew_failure *recent = NULL;
     uint32_t files_room = 0;
     uint32_t recent_room = 0;
@@ -807,17 +904,19 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
         if (rc != 0) {
             return rc;
         }
-        uint32_t files_need = st->t->files_used;
-        uint32_t recent_need =
-            (uint32_t)(st->t->ring_seq < st->t->recent_cap ? st->t->ring_seq : st->t->recent_cap);
+        uint32_t used = live_files(st);
+        uint32_t files_need = used < files_max ? used : files_max;
+        uint32_t held = ring_held(st);
+        uint32_t recent_need = held < recent_max ? held : recent_max;
         if (files_need <= files_room && recent_need <= recent_room) {
             break; /* keep the lock */
         }
         ew_store_unlock(st);
-        files_room =
-            files_need + (st->t->files_cap - files_need < 16 ? st->t->files_cap - files_need : 16);
+        uint32_t spare = st->t->files_cap - files_need < 16 ? st->t->files_cap - files_need : 16;
+        files_room = files_need + spare;
         recent_room = recent_need;
         files = apr_palloc(pool, (size_t)files_room * sizeof(ew_file_stat) + 1);
+        top = apr_palloc(pool, (size_t)files_room * sizeof(int32_t) + 1);
         recent = apr_palloc(pool, (size_t)recent_room * sizeof(ew_failure) + 1);
     }
     read_counters(st, out);
@@ -829,20 +928,33 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
 
     ew_file_slot *slots = file_slots(st);
     uint32_t nfiles = 0;
-    for (uint32_t i = 0; i < st->t->files_used; i++) {
-        if (slots[i].stat.count > 0) {
-            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): files_room >= files_used */
-            files[nfiles++] = slots[i].stat;
+    out->files_total = live_files(st);
+    if (out->files_total <= files_max) {
+        for (uint32_t i = 0; i < st->t->files_used; i++) {
+            if (slots[i].stat.count > 0) {
+                /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): files_room >= files_used */
+                files[nfiles++] = slots[i].stat;
+            }
+        }
+    } else {
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): files_room >= files_max */
+        uint32_t k = select_top_files(st, files_max, top);
+        for (uint32_t i = 0; i < k; i++) {
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): files_room >= files_max */
+            files[nfiles++] = slots[top[i]].stat;
         }
     }
     uint64_t seq = st->t->ring_seq;
-    uint64_t n = seq < st->t->recent_cap ? seq : st->t->recent_cap;
+    uint64_t n = ring_held(st);
+    /* A torn entry (crash repair) counts in the total but is not shown:
+     * counting them would mean reading the whole ring. */
+    out->recent_total = (uint32_t)n;
     uint32_t nrecent = 0;
     ew_failure *ring = ring_slots(st);
-    for (uint64_t k = 1; k <= n; k++) {
+    for (uint64_t k = 1; k <= n && nrecent < recent_max; k++) {
         const ew_failure *f = &ring[(seq - k) % st->t->recent_cap];
         if (ring_entry_used(f)) {
-            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): recent_room >= n */
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): room >= need */
             recent[nrecent++] = *f;
         }
     }
@@ -858,6 +970,35 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     return 0;
 }
 
+/* The ring position (in ring_seq numbering, within [oldest, written)) of
+ * the first entry newer than `after`. The entries are in seq order, so this
+ * is a binary search: a replay costs O(log n) per batch, not a walk back
+ * from the newest entry each time, which made a long replay quadratic
+ * under the lock. An unused entry (torn by a crash repair) has no valid
+ * seq: the probe moves to the next used entry, or treats the rest as
+ * newer-than-nothing when none follows. */
+static uint64_t first_newer(ew_store *st, uint64_t after, uint64_t oldest, uint64_t written)
+{
+    const ew_failure *ring = ring_slots(st);
+    uint32_t cap = st->t->recent_cap;
+    uint64_t lo = oldest;
+    uint64_t hi = written;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        uint64_t probe = mid;
+        while (probe < hi && !ring_entry_used(&ring[probe % cap])) {
+            probe++;
+        }
+        /* Only unused entries from mid on, or a newer one: look lower. */
+        if (probe < hi && ring[probe % cap].seq <= after) {
+            lo = probe + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 int ew_store_failures_after(ew_store *st, uint64_t after, ew_failure *out, uint32_t max,
                             uint32_t *n_out, uint64_t *latest_out)
 {
@@ -865,26 +1006,16 @@ int ew_store_failures_after(ew_store *st, uint64_t after, ew_failure *out, uint3
     if (rc != 0) {
         return rc;
     }
-    /* The ring is in seq order from oldest to newest: walk back from the
-     * newest while the entries are newer than `after`, then copy forward. */
     const ew_failure *ring = ring_slots(st);
     uint64_t written = st->t->ring_seq;
     uint32_t cap = st->t->recent_cap;
-    uint64_t held = written < cap ? written : cap;
-    uint64_t newer = 0;
-    for (uint64_t k = 1; k <= held; k++) {
-        const ew_failure *f = &ring[(written - k) % cap];
-        if (!ring_entry_used(f)) {
-            break; /* a torn or never-written entry ends what the ring holds */
-        }
-        if (f->seq <= after) {
-            break;
-        }
-        newer = k;
-    }
+    uint64_t oldest = written > cap ? written - cap : 0;
     uint32_t n = 0;
-    for (uint64_t k = newer; k > 0 && n < max; k--) {
-        out[n++] = ring[(written - k) % cap];
+    for (uint64_t k = first_newer(st, after, oldest, written); k < written && n < max; k++) {
+        const ew_failure *f = &ring[k % cap];
+        if (ring_entry_used(f)) {
+            out[n++] = *f;
+        }
     }
     *n_out = n;
     *latest_out = st->h->failures_recorded;
@@ -899,7 +1030,13 @@ ew_tail_shared *ew_store_tail(ew_store *st)
 
 int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out)
 {
-    return snapshot_within(st, pool, now_us, out, -1);
+    return snapshot_within(st, pool, now_us, out, -1, UINT32_MAX, UINT32_MAX);
+}
+
+int ew_store_snapshot_top(ew_store *st, apr_pool_t *pool, int64_t now_us, uint32_t files_max,
+                          uint32_t recent_max, ew_snapshot *out)
+{
+    return snapshot_within(st, pool, now_us, out, -1, files_max, recent_max);
 }
 
 int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
@@ -917,8 +1054,8 @@ int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
     out->failures_recorded = st->h->failures_recorded;
     out->files_evicted = st->t->files_evicted;
     read_windows(st, now_us, out);
-    /* Every handed-out slot holds a live file (crash repair compacts). */
-    out->files_len = st->t->files_used;
+    out->files_total = live_files(st);
+    out->recent_total = ring_held(st);
     ew_store_unlock(st);
     return 0;
 }
@@ -1001,6 +1138,19 @@ done:
 }
 
 #ifdef EW_STORE_TESTING
+int ew_store_test_tear(ew_store *st, uint64_t seq)
+{
+    ew_failure *ring = ring_slots(st);
+    for (uint32_t i = 0; i < st->t->recent_cap; i++) {
+        if (ring_entry_used(&ring[i]) && ring[i].seq == seq) {
+            ring[i].status = 0;
+            ring[i].crash_signal = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int ew_store_test_lock(ew_store *st)
 {
     return ew_store_lock(st);

@@ -664,6 +664,48 @@ START_TEST(handler_table_counts_pairs_and_overflows)
 END_TEST
 
 /* The summary agrees with the full snapshot on everything it carries. */
+/* A view that shows the top k files and the newest m failures gets exactly
+ * the first k rows and m entries of the full snapshot, and the full sizes;
+ * ties in count go to the most recent, then by name, as in the full order. */
+START_TEST(top_view_is_the_head_of_the_full_snapshot)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(64, 32, &base, &len);
+    char name[32];
+    for (int i = 0; i < 200; i++) {
+        int file = (i * 7) % 40; /* 40 files, uneven counts, interleaved times */
+        (void)snprintf(name, sizeof(name), "/w/f%02d.php", file % 13 == 0 ? file : file % 17);
+        ew_failure f = make_failure(name, 500, 1000 + i, "m");
+        ck_assert_int_eq(ew_store_record_failure(st, &f), 0);
+    }
+    ew_snapshot full;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &full), 0);
+    ck_assert_uint_gt(full.files_len, 5);
+    for (uint32_t k = 0; k <= full.files_len + 1; k++) {
+        for (uint32_t m = 0; m <= 33; m += 11) {
+            ew_snapshot top;
+            ck_assert_int_eq(ew_store_snapshot_top(st, pool, 0, k, m, &top), 0);
+            uint32_t want = k < full.files_len ? k : full.files_len;
+            ck_assert_uint_eq(top.files_len, want);
+            ck_assert_uint_eq(top.files_total, full.files_len);
+            for (uint32_t i = 0; i < want; i++) {
+                ck_assert_str_eq(top.files[i].file, full.files[i].file);
+                ck_assert_uint_eq(top.files[i].count, full.files[i].count);
+            }
+            uint32_t want_recent = m < full.recent_len ? m : full.recent_len;
+            ck_assert_uint_eq(top.recent_len, want_recent);
+            ck_assert_uint_eq(top.recent_total, full.recent_len);
+            for (uint32_t i = 0; i < want_recent; i++) {
+                ck_assert_uint_eq(top.recent[i].seq, full.recent[i].seq);
+            }
+            ck_assert_uint_eq(top.requests_total, full.requests_total);
+        }
+    }
+    munmap(base, len);
+}
+END_TEST
+
 START_TEST(summary_matches_snapshot)
 {
     void *base;
@@ -683,8 +725,10 @@ START_TEST(summary_matches_snapshot)
     ck_assert_uint_eq(sum.requests_total, full.requests_total);
     ck_assert_uint_eq(sum.errors_by_code[0], full.errors_by_code[0]);
     ck_assert_uint_eq(sum.errors_by_code[3], 1);
-    ck_assert_uint_eq(sum.files_len, 2);
-    ck_assert_uint_eq(sum.files_len, full.files_len);
+    ck_assert_uint_eq(sum.files_total, 2);
+    ck_assert_uint_eq(sum.files_len, 0);
+    ck_assert_uint_eq(sum.files_total, full.files_len);
+    ck_assert_uint_eq(full.files_total, full.files_len);
     ck_assert_uint_eq(sum.files_evicted, full.files_evicted);
     ck_assert_uint_eq(sum.failures_recorded, 4);
     ck_assert_uint_eq(sum.window_5xx[2], full.window_5xx[2]);
@@ -851,6 +895,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, window_counts_response_start);
     tcase_add_test(tc, handler_table_counts_pairs_and_overflows);
     tcase_add_test(tc, summary_matches_snapshot);
+    tcase_add_test(tc, top_view_is_the_head_of_the_full_snapshot);
     tcase_add_test(tc, resize_gives_up_on_a_stuck_lock);
     tcase_add_test(tc, resize_keeps_the_eviction_order);
     tcase_add_test(tc, torn_tables_are_repaired_by_their_own_users);

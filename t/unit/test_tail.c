@@ -137,6 +137,46 @@ START_TEST(overwritten_failures_show_as_missing_seqs)
 }
 END_TEST
 
+/* Replay in small batches from any point: each entry the ring holds comes
+ * once, in order, also across torn entries (crash repair marks the one a
+ * dead child was writing unused), which are skipped, not an end. */
+START_TEST(replay_skips_torn_entries_and_resumes_anywhere)
+{
+    ew_store *st = shared_store(8, 64);
+    for (int i = 0; i < 90; i++) {
+        record(st, i, "/x");
+    }
+    /* The ring holds 27..90. */
+    ck_assert_int_eq(ew_store_test_tear(st, 40), 0);
+    ck_assert_int_eq(ew_store_test_tear(st, 41), 0);
+    ck_assert_int_eq(ew_store_test_tear(st, 90), 0);
+    ck_assert_int_eq(ew_store_test_tear(st, 3), -1);
+    for (uint64_t start = 0; start <= 92; start++) {
+        ew_failure out[3];
+        uint32_t n;
+        uint64_t latest;
+        uint64_t last = start;
+        uint64_t want = start < 27 ? 27 : start + 1;
+        for (;;) {
+            ck_assert_int_eq(ew_store_failures_after(st, last, out, 3, &n, &latest), 0);
+            ck_assert_uint_eq(latest, 90);
+            if (n == 0) {
+                break;
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                while (want == 40 || want == 41) {
+                    want++;
+                }
+                ck_assert_uint_eq(out[i].seq, want);
+                want++;
+                last = out[i].seq;
+            }
+        }
+        ck_assert_uint_eq(want, start >= 89 ? start + 1 : 90);
+    }
+}
+END_TEST
+
 START_TEST(resize_keeps_the_seqs)
 {
     ew_store *st = shared_store(8, 8);
@@ -476,6 +516,7 @@ Suite *tail_suite(void)
     tcase_add_test(tc, seqs_count_from_one_in_recording_order);
     tcase_add_test(tc, batches_resume_without_gaps_or_duplicates);
     tcase_add_test(tc, overwritten_failures_show_as_missing_seqs);
+    tcase_add_test(tc, replay_skips_torn_entries_and_resumes_anywhere);
     tcase_add_test(tc, resize_keeps_the_seqs);
     tcase_add_test(tc, wait_times_out_when_nothing_happens);
     tcase_add_test(tc, recording_wakes_a_waiting_thread);
