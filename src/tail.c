@@ -10,6 +10,10 @@
  * polling.
  */
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +27,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_ssl.h"
 
 #include "ew_buf.h"
 #include "ew_format.h"
@@ -41,7 +46,51 @@ typedef struct tail_slot {
     ew_tail_shared *shared;
     int slot;
     int32_t pid;
+    /* For a child that exits while the tail sleeps (below). */
+    volatile sig_atomic_t sleeping;
+    request_rec *r;
+    ew_buf *out;
+    int json;
+    uint64_t last;
 } tail_slot;
+
+/* prefork's children end a plain restart (SIGHUP) and a hard stop in the
+ * signal handler: they destroy their pools and exit, and the request never
+ * returns to the loop that would send the closing line. This cleanup runs
+ * then, while the tail sleeps (the response is flushed, at a chunk
+ * boundary), and writes the documented `# end:` line straight to the
+ * socket, as one chunk plus the last one when the response is chunked.
+ * Not over TLS or HTTP/2, whose framing only their filters know: there the
+ * client sees the connection close without it. */
+static apr_status_t end_on_exit(void *data)
+{
+    tail_slot *ts = data;
+    if (!ts->sleeping || ts->r->connection->master != NULL ||
+        ap_ssl_conn_is_ssl(ts->r->connection)) {
+        return APR_SUCCESS;
+    }
+    ts->sleeping = 0;
+    apr_socket_t *sock = ap_get_conn_socket(ts->r->connection);
+    apr_os_sock_t fd = -1;
+    if (sock == NULL || apr_os_sock_get(&fd, sock) != APR_SUCCESS || fd < 0) {
+        return APR_SUCCESS;
+    }
+    ew_buf *b = ts->out;
+    b->len = 0;
+    ew_format_tail_end(b, ts->json, EW_TAIL_END_STOPPING, ts->last);
+    char head[24];
+    char tail[] = "\r\n0\r\n\r\n";
+    int chunked = ts->r->chunked;
+    int head_len = chunked ? snprintf(head, sizeof(head), "%zx\r\n", b->len) : 0;
+    struct iovec iov[3] = {
+        {.iov_base = head, .iov_len = (size_t)(head_len > 0 ? head_len : 0)},
+        {.iov_base = b->data, .iov_len = b->len},
+        {.iov_base = tail, .iov_len = chunked ? sizeof(tail) - 1 : 0},
+    };
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 3};
+    (void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return APR_SUCCESS;
+}
 
 static apr_status_t release_slot(void *data)
 {
@@ -180,6 +229,13 @@ int ew_tail_serve(request_rec *r, const ew_query *query)
     ew_buf b;
     ew_buf_init(&b, r->pool, 8192);
     int fd = socket_fd(r);
+    ts->sleeping = 0;
+    ts->r = r;
+    ts->out = &b;
+    ts->json = json;
+    ts->last = 0;
+    /* Registered after release_slot, so it runs first. */
+    apr_pool_cleanup_register(r->pool, ts, end_on_exit, apr_pool_cleanup_null);
     int64_t opened = apr_time_now();
     int64_t deadline = opened + max_us;
 
@@ -267,7 +323,11 @@ int ew_tail_serve(request_rec *r, const ew_query *query)
             int64_t sleep_us = min64(min64(deadline - now, last_write + keepalive_us - now),
                                      (int64_t)EW_TAIL_CHECK_MS * 1000);
             int sleep_ms = (int)((sleep_us + 999) / 1000);
-            if (ew_tail_wait(shared, word, sleep_ms)) {
+            ts->last = last;
+            ts->sleeping = 1;
+            int woken = ew_tail_wait(shared, word, sleep_ms);
+            ts->sleeping = 0;
+            if (woken) {
                 word = ew_tail_word(shared);
                 break;
             }
