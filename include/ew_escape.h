@@ -10,6 +10,8 @@
 /* HTML text and attribute values: & < > " ' become entities; control
  * characters other than tab become U+FFFD. */
 void ew_escape_html(ew_buf *b, const char *s);
+/* The same for the first n bytes of s (or up to its NUL). */
+void ew_escape_html_n(ew_buf *b, const char *s, size_t n);
 
 /* A JSON string with its quotes. Invalid UTF-8 becomes U+FFFD so that the
  * document stays valid whatever bytes a file name holds. */

@@ -45,6 +45,19 @@ void ew_format_iso_time(char out[EW_ISO_TIME_LEN], int64_t time_us);
  * every pair (the difference of two int64_t values can overflow one). */
 long long ew_elapsed_s(int64_t from_us, int64_t to_us);
 
+/* "just now", "42 s ago", "3 min ago", "5 h ago", "3 days ago": how long
+ * before now_us time_us was (a later time reads "just now"). */
+#define EW_AGO_LEN 32
+void ew_format_ago(char out[EW_AGO_LEN], int64_t now_us, int64_t time_us);
+
+/* An inline SVG bar chart of the last `minutes` of snap->history (which
+ * must hold at least that many, ending now), per_bar minutes to a bar,
+ * with the markers and the top files' first failures; then the same in a
+ * line of text. caption is trusted text. Writes nothing if the history is
+ * too short. */
+void ew_format_html_chart(ew_buf *b, const ew_snapshot *snap, uint32_t minutes, uint32_t per_bar,
+                          const char *caption);
+
 /* mod_status ?auto format: mod_status 2.4's keys in its order, then
  * errwatch's own "Errors*" lines. */
 void ew_format_auto(ew_buf *b, const ew_server_stats *server, const ew_snapshot *snap);
@@ -55,9 +68,21 @@ void ew_format_auto_errors(ew_buf *b, const ew_snapshot *snap);
 
 /* The ?json document. */
 void ew_format_json(ew_buf *b, const ew_snapshot *snap);
+/* ?history=1h|6h|24h: only the per-minute history and the events. */
+void ew_format_json_history(ew_buf *b, const ew_snapshot *snap);
+/* "start", "stop", "restart" (EW_EVENT_*), "failure", or "unknown". */
+const char *ew_event_name(uint32_t event);
 
 /* The HTML page for people. */
 void ew_format_html(ew_buf *b, const ew_snapshot *snap);
+
+/* The page as the status URL serves it: ew_format_html with the ?refresh
+ * and ?sort choices (refresh 0: none; the links keep them). */
+typedef struct ew_html_options {
+    uint32_t refresh;
+    int sort_by_last;
+} ew_html_options;
+void ew_format_html_page(ew_buf *b, const ew_snapshot *snap, const ew_html_options *opt);
 
 /* A short section for mod_status's /server-status page: counts, windows and,
  * when with_files is set, the top EW_HTML_SECTION_FILES failing files. */

@@ -14,16 +14,20 @@ typedef enum {
     EW_QUERY_JSON,    /* ?json */
     EW_QUERY_METRICS, /* ?metrics: Prometheus / OpenMetrics */
     EW_QUERY_TAIL,    /* ?tail[&format=text|json][&since=SEQ]: live stream */
+    EW_QUERY_HISTORY, /* ?history=1h|6h|24h: per-minute history and events only */
     EW_QUERY_INVALID  /* anything else: 400 with error and ew_query_valid_forms */
 } ew_query_kind;
 
 typedef struct ew_query {
     ew_query_kind kind;
-    int tail_json;     /* ?tail&format=json: NDJSON instead of text lines */
-    int since_given;   /* ?tail&since=SEQ was given */
-    uint64_t since;    /* replay the failures after this seq */
-    const char *error; /* EW_QUERY_INVALID: what is wrong, one line without
-                          "\n" (a static string); NULL otherwise */
+    int tail_json;            /* ?tail&format=json: NDJSON instead of text lines */
+    int since_given;          /* ?tail&since=SEQ was given */
+    uint64_t since;           /* replay the failures after this seq */
+    uint32_t history_minutes; /* ?json&history=, ?history=: 60, 360 or 1440; 0: default */
+    uint32_t refresh;         /* HTML ?refresh=N (1..3600 s); 0: none */
+    int sort_by_last;         /* HTML ?sort=last (files by last seen); else by count */
+    const char *error;        /* EW_QUERY_INVALID: what is wrong, one line without
+                                 "\n" (a static string); NULL otherwise */
 } ew_query;
 
 /* Parses r->args (NULL or "" mean no query). Parameters of ?tail are

@@ -108,6 +108,27 @@ typedef struct ew_file_stat {
 } ew_file_stat;
 
 /* A consistent copy of the store, taken under the lock and owned by a pool. */
+/* A server start, stop or restart on the timeline (EW_EVENT_START, _STOP,
+ * _RESTART), kept apart from the failures so that failure counts, seqs and
+ * the ring stay failures only. gap_us: for a start, how long before it the
+ * state file was last written (the stretch nothing was recorded); -1 when
+ * not known (no state file restored). */
+#define EW_MARKERS 32
+
+typedef struct ew_marker {
+    int64_t time_us;
+    int64_t gap_us;
+    uint32_t event;
+    uint32_t reserved;
+} ew_marker;
+
+typedef struct ew_history_minute {
+    int64_t minute_us; /* start of the minute, microseconds since the epoch */
+    uint64_t count_5xx;
+    uint64_t count_500;
+    uint64_t crashes;
+} ew_history_minute;
+
 typedef struct ew_snapshot {
     int64_t since_us; /* when counting started (survives restarts) */
     int64_t taken_us; /* when this snapshot was taken */
@@ -138,6 +159,12 @@ typedef struct ew_snapshot {
     uint32_t recent_total; /* failures the ring holds */
     uint32_t recent_len;   /* the newest of them, copied into recent */
     ew_failure *recent;    /* newest first */
+    uint32_t markers_len;
+    ew_marker markers[EW_MARKERS]; /* newest first */
+    /* Filled by the caller with ew_store_history when a view shows it;
+     * oldest minute first. */
+    uint32_t history_len;
+    ew_history_minute *history;
 } ew_snapshot;
 
 /* The table sizes a view prints: never less than the rows it holds (a
@@ -248,6 +275,11 @@ int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapsho
 int ew_store_snapshot_top(ew_store *st, apr_pool_t *pool, int64_t now_us, uint32_t files_max,
                           uint32_t recent_max, ew_snapshot *out);
 
+/* The same with the files_max files that failed last, most recent first
+ * (the HTML page's ?sort=last); a whole table is sorted the same way. */
+int ew_store_snapshot_latest(ew_store *st, apr_pool_t *pool, int64_t now_us, uint32_t files_max,
+                             uint32_t recent_max, ew_snapshot *out);
+
 /* Copies src into a field of dst_size bytes, truncating at a UTF-8 character
  * boundary; NULL becomes "". */
 void ew_copy_field(char *dst, size_t dst_size, const char *src);
@@ -260,12 +292,10 @@ int ew_status_class(int status);
 #define EW_HISTORY_MINUTES 1440
 #define EW_MINUTE_US 60000000LL
 
-typedef struct ew_history_minute {
-    int64_t minute_us; /* start of the minute, microseconds since the epoch */
-    uint64_t count_5xx;
-    uint64_t count_500;
-    uint64_t crashes;
-} ew_history_minute;
+/* Adds a start, stop or restart to the timeline (the oldest of
+ * EW_MARKERS is dropped). Returns 0, EINVAL for another event, or an errno
+ * value of the lock. */
+int ew_store_add_marker(ew_store *st, uint32_t event, int64_t time_us, int64_t gap_us);
 
 /* The `minutes` (1..EW_HISTORY_MINUTES) minutes ending with the one holding
  * now_us, oldest first, into out[0..minutes); a minute with nothing

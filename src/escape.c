@@ -21,11 +21,16 @@ static int ew_is_control(unsigned char c)
 
 void ew_escape_html(ew_buf *b, const char *s)
 {
-    if (s == NULL) {
-        return;
+    if (s != NULL) {
+        ew_escape_html_n(b, s, strlen(s));
     }
+}
+
+void ew_escape_html_n(ew_buf *b, const char *s, size_t n)
+{
     const char *run = s;
-    for (const char *p = s; *p != '\0'; p++) {
+    const char *end = s + n;
+    for (const char *p = s; p < end && *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
         const char *rep;
         switch (c) {
@@ -54,7 +59,7 @@ void ew_escape_html(ew_buf *b, const char *s)
             run = p + 1;
         }
     }
-    ew_buf_puts(b, run);
+    ew_buf_append(b, run, strnlen(run, (size_t)(end - run)));
 }
 
 static int ew_is_cont(unsigned char c)

@@ -10,24 +10,53 @@
 #include "ew_format.h"
 #include "ew_slots.h"
 
-static const char ew_html_head[] =
-    "<!DOCTYPE html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<title>mod_errwatch</title>\n"
+/* Readable from phone width up: tables scroll sideways inside their own
+ * box instead of widening the page, and the charts scale to the width. */
+static const char ew_html_style[] =
     "<style>\n"
-    "body{font-family:sans-serif;margin:1em 2em;color:#222}\n"
+    "body{font-family:sans-serif;margin:1em 2em;color:#222;max-width:1400px}\n"
     "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
     "th,td{border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top}\n"
     "th{background:#eee}\n"
     "td.n{text-align:right}\n"
     ".mono{font-family:monospace;word-break:break-all}\n"
     ".msg{max-width:40em;word-break:break-word}\n"
-    "</style>\n"
-    "</head>\n"
-    "<body>\n"
-    "<h1>mod_errwatch</h1>\n";
+    ".scroll{overflow-x:auto;max-width:100%}\n"
+    "figure.chart{margin:.5em 0 1em;max-width:960px}\n"
+    "figcaption{font-weight:bold}\n"
+    "svg .bg{fill:#f6f6f6}svg .bar{fill:#c0392b}svg .bar.crash{fill:#6c3483}\n"
+    "svg .mark{stroke:#1f618d;stroke-width:2;stroke-dasharray:4 2}\n"
+    "svg .first{fill:#f39c12}svg text{font-size:11px;fill:#555}\n"
+    ".chart-text{font-size:90%;color:#555;margin:.2em 0}\n"
+    "nav.sort a{margin-right:1em}\n"
+    "@media (max-width:700px){body{margin:.5em}td,th{font-size:90%}.msg{max-width:20em}}\n"
+    "</style>\n";
+
+static void ew_html_head(ew_buf *b, const ew_html_options *opt)
+{
+    ew_buf_puts(b, "<!DOCTYPE html>\n"
+                   "<html lang=\"en\">\n"
+                   "<head>\n"
+                   "<meta charset=\"utf-8\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    if (opt->refresh != 0) {
+        /* No URL: the browser reloads this one, ?refresh and ?sort included. */
+        ew_buf_printf(b, "<meta http-equiv=\"refresh\" content=\"%u\">\n", (unsigned)opt->refresh);
+    }
+    ew_buf_puts(b, "<title>mod_errwatch</title>\n");
+    ew_buf_puts(b, ew_html_style);
+    ew_buf_puts(b, "</head>\n<body>\n<h1>mod_errwatch</h1>\n");
+}
+
+/* "?sort=last&refresh=10": the query of a link that keeps the page's other
+ * choice. */
+static void ew_html_query(ew_buf *b, const ew_html_options *opt, int sort_by_last)
+{
+    ew_buf_puts(b, sort_by_last ? "?sort=last" : "?sort=count");
+    if (opt->refresh != 0) {
+        ew_buf_printf(b, "&amp;refresh=%u", (unsigned)opt->refresh);
+    }
+}
 
 static uint32_t ew_html_min(uint32_t a, uint32_t b)
 {
@@ -39,6 +68,40 @@ static void ew_html_time(ew_buf *b, int64_t time_us)
     char iso[EW_ISO_TIME_LEN];
     ew_format_iso_time(iso, time_us);
     ew_escape_html(b, iso);
+}
+
+/* "3 min ago", with the exact time on hover and for machines. */
+static void ew_html_ago(ew_buf *b, int64_t now_us, int64_t time_us)
+{
+    char iso[EW_ISO_TIME_LEN];
+    char ago[EW_AGO_LEN];
+    ew_format_iso_time(iso, time_us);
+    ew_format_ago(ago, now_us, time_us);
+    ew_buf_printf(b, "<time datetime=\"%s\" title=\"%s\">%s</time>", iso, iso, ago);
+}
+
+/* A message cell: Apache writes a line break inside a logged message as
+ * the two characters \n (PHP's stack traces are full of them); they are
+ * shown as line breaks. An escaped backslash (\\) stays as it is. */
+static void ew_html_td_message(ew_buf *b, const char *msg)
+{
+    ew_buf_puts(b, "<td class=\"msg\">");
+    const char *start = msg;
+    const char *p = msg;
+    while (*p != '\0') {
+        if (p[0] == '\\' && p[1] == '\\') {
+            p += 2;
+        } else if (p[0] == '\\' && p[1] == 'n') {
+            ew_escape_html_n(b, start, (size_t)(p - start));
+            ew_buf_puts(b, "<br>");
+            p += 2;
+            start = p;
+        } else {
+            p++;
+        }
+    }
+    ew_escape_html_n(b, start, (size_t)(p - start));
+    ew_buf_puts(b, "</td>");
 }
 
 /* A table cell holding an escaped string, with an optional class. */
@@ -179,30 +242,44 @@ static void ew_html_files_table(ew_buf *b, const ew_snapshot *snap, uint32_t n, 
         }
         if (with_times) {
             ew_buf_puts(b, "<td>");
-            ew_html_time(b, f->first_seen_us);
+            ew_html_ago(b, snap->taken_us, f->first_seen_us);
             ew_buf_puts(b, "</td><td>");
-            ew_html_time(b, f->last_seen_us);
+            ew_html_ago(b, snap->taken_us, f->last_seen_us);
             ew_buf_puts(b, "</td>");
         }
-        ew_html_td(b, "msg", f->message);
+        ew_html_td_message(b, f->message);
         ew_buf_puts(b, "</tr>\n");
     }
     ew_buf_puts(b, "</table>\n");
 }
 
-static void ew_html_files(ew_buf *b, const ew_snapshot *snap)
+static void ew_html_files(ew_buf *b, const ew_snapshot *snap, const ew_html_options *opt)
 {
-    ew_buf_puts(b, "<h2>Top failing files</h2>\n");
+    ew_buf_puts(b, opt->sort_by_last ? "<h2 id=\"files\">Failing files, latest first</h2>\n"
+                                     : "<h2 id=\"files\">Top failing files</h2>\n");
     if (snap->files_len == 0) {
         ew_buf_puts(b, "<p>No failures recorded.</p>\n");
         return;
     }
+    /* Links, not script: each view is its own URL. */
+    ew_buf_puts(b, "<nav class=\"sort\">Sort: ");
+    ew_buf_puts(b, opt->sort_by_last ? "<a href=\"" : "<strong>by count</strong> <a href=\"");
+    if (opt->sort_by_last) {
+        ew_html_query(b, opt, 0);
+        ew_buf_puts(b, "#files\">by count</a> <strong>by last seen</strong>");
+    } else {
+        ew_html_query(b, opt, 1);
+        ew_buf_puts(b, "#files\">by last seen</a>");
+    }
+    ew_buf_puts(b, "</nav>\n");
     uint32_t n = ew_html_min(snap->files_len, EW_HTML_TOP_FILES);
     if (n < ew_snapshot_files_total(snap)) {
         ew_buf_printf(b, "<p>Showing %u of %u files.</p>\n", (unsigned)n,
                       (unsigned)ew_snapshot_files_total(snap));
     }
+    ew_buf_puts(b, "<div class=\"scroll\">");
     ew_html_files_table(b, snap, n, 1);
+    ew_buf_puts(b, "</div>\n");
 }
 
 static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
@@ -217,13 +294,14 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
         ew_buf_printf(b, "<p>Showing the latest %u of %u.</p>\n", (unsigned)n,
                       (unsigned)ew_snapshot_recent_total(snap));
     }
-    ew_buf_puts(b, "<table class=\"recent\">\n<tr><th>Time</th><th>Status</th><th>Method</th>"
+    ew_buf_puts(b, "<div class=\"scroll\"><table "
+                   "class=\"recent\">\n<tr><th>Time</th><th>Status</th><th>Method</th>"
                    "<th>URI</th><th>Virtual host</th><th>File</th><th>Handler</th>"
                    "<th>PID</th><th>Message</th></tr>\n");
     for (uint32_t i = 0; i < n; i++) {
         const ew_failure *f = &snap->recent[i];
         ew_buf_puts(b, "<tr><td>");
-        ew_html_time(b, f->time_us);
+        ew_html_ago(b, snap->taken_us, f->time_us);
         if (f->crash_signal != 0) {
             /* No status was ever sent: say what happened instead. */
             char label[EW_SIGNAL_LABEL_MAX];
@@ -241,21 +319,52 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
         ew_html_td(b, "mono", f->file);
         ew_html_td(b, NULL, f->handler);
         ew_buf_printf(b, "<td>%lld</td>", (long long)f->pid);
-        ew_html_td(b, "msg", f->message);
+        ew_html_td_message(b, f->message);
         ew_buf_puts(b, "</tr>\n");
     }
-    ew_buf_puts(b, "</table>\n");
+    ew_buf_puts(b, "</table></div>\n");
+}
+
+/* Starts, stops and restarts: where the evidence pauses. */
+static void ew_html_events(ew_buf *b, const ew_snapshot *snap)
+{
+    if (snap->markers_len == 0) {
+        return;
+    }
+    ew_buf_puts(b, "<h2>Server starts and restarts</h2>\n<ul class=\"events\">\n");
+    for (uint32_t i = 0; i < snap->markers_len && i < 10; i++) {
+        const ew_marker *m = &snap->markers[i];
+        ew_buf_printf(b, "<li>%s ", ew_event_name(m->event));
+        ew_html_ago(b, snap->taken_us, m->time_us);
+        if (m->event == EW_EVENT_START && m->gap_us >= 0) {
+            ew_buf_printf(b,
+                          " (the state file was written %lld s before it: nothing was "
+                          "recorded in between)",
+                          (long long)(m->gap_us / 1000000));
+        }
+        ew_buf_puts(b, "</li>\n");
+    }
+    ew_buf_puts(b, "</ul>\n");
+}
+
+void ew_format_html_page(ew_buf *b, const ew_snapshot *snap, const ew_html_options *opt)
+{
+    ew_html_head(b, opt);
+    ew_html_summary(b, snap);
+    ew_format_html_chart(b, snap, 60, 1, "5xx per minute, last hour");
+    ew_format_html_chart(b, snap, EW_HISTORY_MINUTES, 10, "5xx per 10 minutes, last 24 hours");
+    ew_html_counts(b, snap);
+    ew_html_handlers(b, snap);
+    ew_html_files(b, snap, opt);
+    ew_html_recent(b, snap);
+    ew_html_events(b, snap);
+    ew_buf_puts(b, "</body>\n</html>\n");
 }
 
 void ew_format_html(ew_buf *b, const ew_snapshot *snap)
 {
-    ew_buf_puts(b, ew_html_head);
-    ew_html_summary(b, snap);
-    ew_html_counts(b, snap);
-    ew_html_handlers(b, snap);
-    ew_html_files(b, snap);
-    ew_html_recent(b, snap);
-    ew_buf_puts(b, "</body>\n</html>\n");
+    ew_html_options plain = {0, 0};
+    ew_format_html_page(b, snap, &plain);
 }
 
 void ew_format_html_section(ew_buf *b, const ew_snapshot *snap, int with_files)

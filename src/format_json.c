@@ -180,6 +180,77 @@ static void ew_json_recent(ew_buf *b, const ew_snapshot *snap)
     }
 }
 
+static const char *const ew_event_names[] = {"failure", "start", "stop", "restart"};
+
+const char *ew_event_name(uint32_t event)
+{
+    return event < sizeof(ew_event_names) / sizeof(ew_event_names[0]) ? ew_event_names[event]
+                                                                      : "unknown";
+}
+
+/* "events": the timeline's starts, stops and restarts, newest first, with
+ * the gap (a start: seconds since the state file was last written; null
+ * when not known). Kept out of "recent", which stays failures only. */
+static void ew_json_events(ew_buf *b, const ew_snapshot *snap)
+{
+    EW_BUF_LIT(b, "\"events\":[");
+    for (uint32_t i = 0; i < snap->markers_len; i++) {
+        const ew_marker *m = &snap->markers[i];
+        if (i > 0) {
+            EW_BUF_LIT(b, ",");
+        }
+        EW_BUF_LIT(b, "\n{\"event\":\"");
+        ew_buf_puts(b, ew_event_name(m->event));
+        EW_BUF_LIT(b, "\",\"time\":");
+        ew_json_time(b, m->time_us);
+        EW_BUF_LIT(b, ",\"gap_s\":");
+        if (m->gap_us >= 0) {
+            ew_buf_put_u64(b, (uint64_t)(m->gap_us / 1000000));
+        } else {
+            EW_BUF_LIT(b, "null");
+        }
+        EW_BUF_LIT(b, "}");
+    }
+    EW_BUF_LIT(b, "]");
+}
+
+/* "history": per-minute counts as parallel arrays from `start` (the first
+ * minute's start, Unix seconds) in steps of 60 s: compact for a chart or a
+ * poller. */
+static void ew_json_history_member(ew_buf *b, const ew_snapshot *snap)
+{
+    EW_BUF_LIT(b, "\"history\":{\"start\":");
+    ew_buf_put_u64(b, snap->history_len > 0 && snap->history[0].minute_us > 0
+                          ? (uint64_t)(snap->history[0].minute_us / 1000000)
+                          : 0);
+    EW_BUF_LIT(b, ",\"step\":60,\"minutes\":");
+    ew_buf_put_u64(b, snap->history_len);
+    static const char *const names[] = {"5xx", "500", "crashes"};
+    for (int k = 0; k < 3; k++) {
+        EW_BUF_LIT(b, ",\"");
+        ew_buf_puts(b, names[k]);
+        EW_BUF_LIT(b, "\":[");
+        for (uint32_t i = 0; i < snap->history_len; i++) {
+            const ew_history_minute *m = &snap->history[i];
+            if (i > 0) {
+                EW_BUF_LIT(b, ",");
+            }
+            ew_buf_put_u64(b, k == 0 ? m->count_5xx : k == 1 ? m->count_500 : m->crashes);
+        }
+        EW_BUF_LIT(b, "]");
+    }
+    EW_BUF_LIT(b, "}");
+}
+
+void ew_format_json_history(ew_buf *b, const ew_snapshot *snap)
+{
+    EW_BUF_LIT(b, "{");
+    ew_json_history_member(b, snap);
+    EW_BUF_LIT(b, ",\n");
+    ew_json_events(b, snap);
+    EW_BUF_LIT(b, "\n}\n");
+}
+
 void ew_format_json(ew_buf *b, const ew_snapshot *snap)
 {
     long long uptime_s = ew_elapsed_s(snap->since_us, snap->taken_us);
@@ -281,5 +352,11 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     ew_json_files(b, snap);
     EW_BUF_LIT(b, ",\n");
     ew_json_recent(b, snap);
+    EW_BUF_LIT(b, ",\n");
+    ew_json_events(b, snap);
+    if (snap->history_len > 0) {
+        EW_BUF_LIT(b, ",\n");
+        ew_json_history_member(b, snap);
+    }
     EW_BUF_LIT(b, "\n}\n");
 }

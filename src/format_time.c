@@ -1,4 +1,5 @@
 /* ISO 8601 timestamps in UTC with microseconds. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ew_buf.h"
@@ -71,4 +72,20 @@ long long ew_elapsed_s(int64_t from_us, int64_t to_us)
     }
     /* Exact in unsigned arithmetic, and at most 2^64 / 10^6 seconds. */
     return (long long)(((uint64_t)to_us - (uint64_t)from_us) / 1000000u);
+}
+
+void ew_format_ago(char out[EW_AGO_LEN], int64_t now_us, int64_t time_us)
+{
+    long long s = ew_elapsed_s(time_us, now_us);
+    if (s < 5) {
+        (void)snprintf(out, EW_AGO_LEN, "just now");
+    } else if (s < 120) {
+        (void)snprintf(out, EW_AGO_LEN, "%lld s ago", s);
+    } else if (s < 7200) {
+        (void)snprintf(out, EW_AGO_LEN, "%lld min ago", s / 60);
+    } else if (s < 172800) {
+        (void)snprintf(out, EW_AGO_LEN, "%lld h ago", s / 3600);
+    } else {
+        (void)snprintf(out, EW_AGO_LEN, "%lld days ago", s / 86400);
+    }
 }

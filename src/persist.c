@@ -112,7 +112,8 @@ static char *read_trusted(apr_pool_t *p, const char *path, size_t *len, const ch
     return buf;
 }
 
-static void restore(apr_pool_t *ptemp, server_rec *s, ew_store *st, const char *path)
+/* Restores the state file; returns when it was written, or -1. */
+static int64_t restore(apr_pool_t *ptemp, server_rec *s, ew_store *st, const char *path)
 {
     size_t len = 0;
     const char *why;
@@ -123,7 +124,7 @@ static void restore(apr_pool_t *ptemp, server_rec *s, ew_store *st, const char *
                          "EW1301: not restoring the state file %s: %s; starting fresh", path, why);
             move_aside(s, path, ptemp);
         }
-        return;
+        return -1;
     }
     int64_t written_us = 0;
     int rc = ew_store_restore(st, data, len, &written_us, &why);
@@ -131,12 +132,13 @@ static void restore(apr_pool_t *ptemp, server_rec *s, ew_store *st, const char *
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "EW1304: not restoring the state file %s: %s; starting fresh", path, why);
         move_aside(s, path, ptemp);
-        return;
+        return -1;
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
                  "EW1305: restored the state file %s, written %" APR_INT64_T_FMT
                  " s before this start",
                  path, (apr_time_now() - written_us) / APR_USEC_PER_SEC);
+    return written_us;
 }
 
 /* Temporary file, fsync, rename: a crash mid-write leaves the old file. */
@@ -197,6 +199,12 @@ static apr_status_t final_write(void *data)
 {
     persist_state *ps = data;
     if (getpid() == ps->parent) {
+        /* A stop (not a restart, which clears pconf and configures again):
+         * the timeline shows where the evidence pauses. */
+        ew_store *st = ew_shm_store();
+        if (st != NULL && ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING) {
+            (void)ew_store_add_marker(st, EW_EVENT_STOP, apr_time_now(), -1);
+        }
         apr_pool_t *p;
         if (apr_pool_create(&p, NULL) == APR_SUCCESS) {
             (void)write_state(ps, p);
@@ -221,11 +229,20 @@ static int persist_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     ps->parent = getpid();
     ps->s = s;
     ps->last_write = apr_time_now();
-    if (st == NULL || ps->path == NULL) {
+    if (st == NULL) {
         return OK;
     }
-    if (ew_shm_store_is_new()) {
-        restore(ptemp, s, st, ps->path);
+    /* The timeline's start and restart markers; a start says how long
+     * before it the evidence was last written (the gap nothing saw). */
+    int64_t written_us = -1;
+    if (ew_shm_store_is_new() && ps->path != NULL) {
+        written_us = restore(ptemp, s, st, ps->path);
+    }
+    apr_time_t now = apr_time_now();
+    (void)ew_store_add_marker(st, ew_shm_store_is_new() ? EW_EVENT_START : EW_EVENT_RESTART, now,
+                              written_us >= 0 && now > written_us ? now - written_us : -1);
+    if (ps->path == NULL) {
+        return OK;
     }
     ps->written_mark = ew_store_change_mark(st);
     state = ps;

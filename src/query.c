@@ -8,7 +8,9 @@
 #include "ew_query.h"
 
 const char ew_query_valid_forms[] =
-    "valid queries: none (HTML), ?auto (mod_status format), ?json (JSON), "
+    "valid queries: none (HTML; add ?refresh=N for 1-3600 s, ?sort=count or ?sort=last), "
+    "?auto (mod_status format), ?json (JSON; add &history=1h, 6h or 24h), "
+    "?history=1h, 6h or 24h (per-minute history only), "
     "?metrics (Prometheus/OpenMetrics), ?tail (live stream of new failures; "
     "add &format=text or &format=json for NDJSON, &since=SEQ to replay from a seq)\n";
 
@@ -125,6 +127,124 @@ static int parse_tail(const char *args, ew_query *out)
     return 0;
 }
 
+/* "1h", "6h" or "24h" as minutes, or 0. */
+static uint32_t history_span(const char *v, long n)
+{
+    if (n == 2 && strncmp(v, "1h", 2) == 0) {
+        return 60;
+    }
+    if (n == 2 && strncmp(v, "6h", 2) == 0) {
+        return 360;
+    }
+    if (n == 3 && strncmp(v, "24h", 3) == 0) {
+        return 1440;
+    }
+    return 0;
+}
+
+/* One '&'-separated parameter of a view query (not ?tail). *kind_word is
+ * the format named (auto, json, metrics), EW_QUERY_HTML if none yet. */
+static int view_param(const char *p, size_t n, ew_query *out, ew_query_kind *kind_word,
+                      int *seen_sort)
+{
+    static const struct {
+        const char *name;
+        ew_query_kind kind;
+    } forms[] = {
+        {"auto", EW_QUERY_AUTO},
+        {"json", EW_QUERY_JSON},
+        {"metrics", EW_QUERY_METRICS},
+    };
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        if (word_is(p, n, forms[i].name)) {
+            if (*kind_word != EW_QUERY_HTML) {
+                return invalid(out, "more than one format (auto, json, metrics)");
+            }
+            *kind_word = forms[i].kind;
+            return 0;
+        }
+    }
+    const char *v;
+    long vn;
+    if ((vn = value_of(p, n, "history", &v)) >= 0) {
+        if (out->history_minutes != 0) {
+            return invalid(out, "history is given twice");
+        }
+        out->history_minutes = history_span(v, vn);
+        return out->history_minutes != 0 ? 0 : invalid(out, "history must be 1h, 6h or 24h");
+    }
+    if ((vn = value_of(p, n, "refresh", &v)) >= 0) {
+        uint64_t secs = 0;
+        if (out->refresh != 0) {
+            return invalid(out, "refresh is given twice");
+        }
+        if (vn > 4 || parse_seq(v, vn, &secs) != 0 || secs < 1 || secs > 3600) {
+            return invalid(out, "refresh must be a whole number of seconds from 1 to 3600");
+        }
+        out->refresh = (uint32_t)secs;
+        return 0;
+    }
+    if ((vn = value_of(p, n, "sort", &v)) >= 0) {
+        if (*seen_sort) {
+            return invalid(out, "sort is given twice");
+        }
+        *seen_sort = 1;
+        if (vn == 4 && strncmp(v, "last", 4) == 0) {
+            out->sort_by_last = 1;
+        } else if (!(vn == 5 && strncmp(v, "count", 5) == 0)) {
+            return invalid(out, "sort must be count or last");
+        }
+        return 0;
+    }
+    return invalid(out, "unknown query");
+}
+
+static int parse_view(const char *args, ew_query *out)
+{
+    ew_query_kind kind_word = EW_QUERY_HTML;
+    int seen_sort = 0;
+    const char *p = args;
+    for (;;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+        if (n == 0) {
+            return invalid(out, "empty parameter (two '&' in a row, or one at an end)");
+        }
+        if (view_param(p, n, out, &kind_word, &seen_sort) != 0) {
+            return -1;
+        }
+        if (amp == NULL) {
+            break;
+        }
+        p = amp + 1;
+    }
+    int html_params = out->refresh != 0 || seen_sort;
+    switch (kind_word) {
+    case EW_QUERY_HTML:
+        if (out->history_minutes != 0) {
+            if (html_params) {
+                return invalid(out, "history goes alone or with json");
+            }
+            out->kind = EW_QUERY_HISTORY;
+            return 0;
+        }
+        out->kind = EW_QUERY_HTML;
+        return 0;
+    case EW_QUERY_JSON:
+        if (html_params) {
+            return invalid(out, "refresh and sort go with the HTML page only");
+        }
+        out->kind = EW_QUERY_JSON;
+        return 0;
+    default:
+        if (html_params || out->history_minutes != 0) {
+            return invalid(out, "auto and metrics take no parameters");
+        }
+        out->kind = kind_word;
+        return 0;
+    }
+}
+
 int ew_query_parse(const char *args, ew_query *out)
 {
     static const struct {
@@ -147,10 +267,12 @@ int ew_query_parse(const char *args, ew_query *out)
             return 0;
         }
     }
-    /* Anything with '&' or a tail parameter is a tail query, or wrong. */
-    if (strchr(args, '&') != NULL || word_is(args, len, "tail") ||
-        strncmp(args, "format=", 7) == 0 || strncmp(args, "since=", 6) == 0) {
+    /* A tail parameter anywhere makes it a tail query (or a wrong one). */
+    if (word_is(args, len, "tail") || strncmp(args, "tail&", 5) == 0 ||
+        strstr(args, "&tail") != NULL || strncmp(args, "format=", 7) == 0 ||
+        strncmp(args, "since=", 6) == 0 || strstr(args, "&format=") != NULL ||
+        strstr(args, "&since=") != NULL) {
         return parse_tail(args, out);
     }
-    return invalid(out, "unknown query");
+    return parse_view(args, out);
 }

@@ -121,10 +121,28 @@ static int serve_status(request_rec *r)
         /* ?auto is scraped often and prints no rows: skip copying them. */
         /* The HTML page copies only the rows it shows. */
         apr_time_t now = apr_time_now();
-        rc = kind == EW_QUERY_AUTO   ? ew_store_summary(store, now, &snap)
-             : kind == EW_QUERY_HTML ? ew_store_snapshot_top(store, r->pool, now, EW_HTML_TOP_FILES,
-                                                             EW_HTML_RECENT, &snap)
-                                     : ew_store_snapshot(store, r->pool, now, &snap);
+        if (kind == EW_QUERY_AUTO || kind == EW_QUERY_HISTORY) {
+            rc = ew_store_summary(store, now, &snap);
+        } else if (kind == EW_QUERY_HTML) {
+            rc = query.sort_by_last
+                     ? ew_store_snapshot_latest(store, r->pool, now, EW_HTML_TOP_FILES,
+                                                EW_HTML_RECENT, &snap)
+                     : ew_store_snapshot_top(store, r->pool, now, EW_HTML_TOP_FILES, EW_HTML_RECENT,
+                                             &snap);
+        } else {
+            rc = ew_store_snapshot(store, r->pool, now, &snap);
+        }
+        /* The timeline: the page charts 24 h, ?json carries the last hour
+         * unless history= asks for more. */
+        uint32_t minutes = kind == EW_QUERY_HTML        ? EW_HISTORY_MINUTES
+                           : query.history_minutes != 0 ? query.history_minutes
+                                                        : 60;
+        if (rc == 0 &&
+            (kind == EW_QUERY_HTML || kind == EW_QUERY_JSON || kind == EW_QUERY_HISTORY)) {
+            snap.history = apr_palloc(r->pool, minutes * sizeof(ew_history_minute));
+            rc = ew_store_history(store, now, minutes, snap.history);
+            snap.history_len = rc == 0 ? minutes : 0;
+        }
     }
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rc > 0 ? rc : 0, r,
@@ -154,8 +172,13 @@ static int serve_status(request_rec *r)
     case EW_QUERY_JSON:
         ew_format_json(&out, &snap);
         return send_text(r, HTTP_OK, "application/json", out.data, out.len);
-    default:
-        ew_format_html(&out, &snap);
+    case EW_QUERY_HISTORY:
+        ew_format_json_history(&out, &snap);
+        return send_text(r, HTTP_OK, "application/json", out.data, out.len);
+    default: {
+        ew_html_options opt = {query.refresh, query.sort_by_last};
+        ew_format_html_page(&out, &snap, &opt);
         return send_text(r, HTTP_OK, "text/html; charset=utf-8", out.data, out.len);
+    }
     }
 }

@@ -881,8 +881,19 @@ static uint32_t ring_held(const ew_store *st)
     return (uint32_t)(seq < st->t->recent_cap ? seq : st->t->recent_cap);
 }
 
+static int compare_files_by_last_seen(const void *a, const void *b)
+{
+    const ew_file_stat *x = a;
+    const ew_file_stat *y = b;
+    if (x->last_seen_us != y->last_seen_us) {
+        return x->last_seen_us < y->last_seen_us ? 1 : -1;
+    }
+    return strcmp(x->file, y->file);
+}
+
 static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out,
-                           int timeout_ms, uint32_t files_max, uint32_t recent_max)
+                           int timeout_ms, uint32_t files_max, uint32_t recent_max,
+                           int by_last_seen)
 {
     memset(out, 0, sizeof(*out));
     out->since_us = st->h->since_us;
@@ -925,6 +936,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     read_windows(st, now_us, out);
     out->handlers_len = read_handlers(st, handlers);
     out->handlers = handlers;
+    out->markers_len = ew_store_read_markers(st, out->markers);
 
     ew_file_slot *slots = file_slots(st);
     uint32_t nfiles = 0;
@@ -935,6 +947,13 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
                 /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): files_room >= files_used */
                 files[nfiles++] = slots[i].stat;
             }
+        }
+    } else if (by_last_seen) {
+        /* The eviction list is in failure order already: its head. */
+        for (int32_t sl = st->t->lru_head; sl != EW_NONE && nfiles < files_max;
+             sl = slots[sl].lru_next) {
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): files_room >= files_max */
+            files[nfiles++] = slots[sl].stat;
         }
     } else {
         /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): files_room >= files_max */
@@ -961,7 +980,8 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     ew_store_unlock(st);
 
     if (nfiles > 1) {
-        qsort(files, nfiles, sizeof(ew_file_stat), compare_files);
+        qsort(files, nfiles, sizeof(ew_file_stat),
+              by_last_seen ? compare_files_by_last_seen : compare_files);
     }
     out->files = files;
     out->files_len = nfiles;
@@ -1030,13 +1050,19 @@ ew_tail_shared *ew_store_tail(ew_store *st)
 
 int ew_store_snapshot(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_snapshot *out)
 {
-    return snapshot_within(st, pool, now_us, out, -1, UINT32_MAX, UINT32_MAX);
+    return snapshot_within(st, pool, now_us, out, -1, UINT32_MAX, UINT32_MAX, 0);
 }
 
 int ew_store_snapshot_top(ew_store *st, apr_pool_t *pool, int64_t now_us, uint32_t files_max,
                           uint32_t recent_max, ew_snapshot *out)
 {
-    return snapshot_within(st, pool, now_us, out, -1, files_max, recent_max);
+    return snapshot_within(st, pool, now_us, out, -1, files_max, recent_max, 0);
+}
+
+int ew_store_snapshot_latest(ew_store *st, apr_pool_t *pool, int64_t now_us, uint32_t files_max,
+                             uint32_t recent_max, ew_snapshot *out)
+{
+    return snapshot_within(st, pool, now_us, out, -1, files_max, recent_max, 1);
 }
 
 int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
@@ -1056,6 +1082,7 @@ int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
     read_windows(st, now_us, out);
     out->files_total = live_files(st);
     out->recent_total = ring_held(st);
+    out->markers_len = ew_store_read_markers(st, out->markers);
     ew_store_unlock(st);
     return 0;
 }

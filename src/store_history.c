@@ -1,4 +1,6 @@
 /*
+ * The timeline: per-minute history and the start/stop/restart markers.
+ *
  * Per-minute history: 5xx, 500 and crashes per minute for the last 24 h,
  * in the store's header (a ring of EW_HISTORY_MINUTES minutes, slot =
  * minute % size, each slot knowing its minute so a stale one reads as
@@ -82,4 +84,38 @@ int ew_store_history(ew_store *st, int64_t now_us, uint32_t minutes, ew_history_
     }
     ew_store_unlock(st);
     return 0;
+}
+
+/* ---- markers ------------------------------------------------------------ */
+
+void ew_store_put_marker(ew_store *st, const ew_marker *m)
+{
+    st->h->markers[st->h->markers_added % EW_MARKERS] = *m;
+    st->h->markers_added++;
+}
+
+int ew_store_add_marker(ew_store *st, uint32_t event, int64_t time_us, int64_t gap_us)
+{
+    if (event != EW_EVENT_START && event != EW_EVENT_STOP && event != EW_EVENT_RESTART) {
+        return EINVAL;
+    }
+    int rc = ew_store_lock(st);
+    if (rc != 0) {
+        return rc;
+    }
+    ew_marker m = {.time_us = time_us, .gap_us = gap_us < 0 ? -1 : gap_us, .event = event};
+    ew_store_put_marker(st, &m);
+    ew_store_unlock(st);
+    return 0;
+}
+
+uint32_t ew_store_read_markers(const ew_store *st, ew_marker *out)
+{
+    uint64_t added = st->h->markers_added;
+    uint32_t n = 0;
+    while (n < EW_MARKERS && n < added) {
+        out[n] = st->h->markers[(added - 1 - n) % EW_MARKERS];
+        n++;
+    }
+    return n;
 }

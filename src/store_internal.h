@@ -68,6 +68,8 @@ struct ew_header {
     uint64_t handler_other[EW_CODE_COUNT];       /* failures of pairs that did not fit */
     uint64_t crashes_by_signal[EW_SIGNAL_COUNT]; /* index 0: signals beyond the table */
     ew_minute history[EW_HISTORY_MINUTES];       /* src/store_history.c */
+    uint64_t markers_added;                      /* markers[markers_added % EW_MARKERS] next */
+    ew_marker markers[EW_MARKERS];
 
     /* Live tails: atomics only, never under the lock. */
     alignas(EW_ALIGN) ew_tail_shared tail;
@@ -122,6 +124,11 @@ void ew_store_put_ring_entry(ew_store *st, const ew_failure *f);
 void ew_store_history_count(ew_store *st, const ew_failure *f);
 /* Restore: puts one saved minute back (the newer wins a slot). */
 void ew_store_history_put(ew_store *st, const ew_minute *saved);
+/* Under the lock: the markers, newest first, into out (room for
+ * EW_MARKERS); returns how many. */
+uint32_t ew_store_read_markers(const ew_store *st, ew_marker *out);
+/* Under the lock: appends a marker as recorded (no checks). */
+void ew_store_put_marker(ew_store *st, const ew_marker *m);
 
 static inline ew_file_slot *file_slots(ew_store *st)
 {

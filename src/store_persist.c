@@ -8,7 +8,8 @@
  *   sections each: tag, row count, byte length, rows; in this order, once:
  *            counters (1 row), window buckets, handler rows, file rows
  *            (least recently failed first), ring entries (oldest first),
- *            non-empty history minutes
+ *            non-empty history minutes, timeline markers (oldest first;
+ *            version 2 on: a version 1 file has the six sections before)
  *   trailer  FNV-1a 64 of every byte before it
  *
  * The reader trusts nothing: a hand-edited or truncated file must never
@@ -24,7 +25,9 @@
 #include "store_internal.h"
 
 #define STATE_MAGIC "EWSTATE"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
+/* Version 1 (no markers) is still read: an upgrade keeps the evidence. */
+#define STATE_VERSION_NO_MARKERS 1u
 #define BYTE_ORDER_MARK 0x01020304u
 
 enum {
@@ -34,7 +37,8 @@ enum {
     SEC_FILES,
     SEC_RING,
     SEC_HISTORY,
-    SEC_COUNT = SEC_HISTORY
+    SEC_MARKERS,
+    SEC_COUNT = SEC_MARKERS
 };
 
 typedef struct state_header {
@@ -72,6 +76,7 @@ static const size_t row_size[SEC_COUNT + 1] = {
     sizeof(ew_file_stat),
     sizeof(ew_failure),
     sizeof(ew_minute),
+    sizeof(ew_marker),
 };
 
 static uint64_t fnv1a(const unsigned char *p, size_t n)
@@ -149,7 +154,8 @@ int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **da
     size_t max = sizeof(state_header) + SEC_COUNT * sizeof(section_header) + sizeof(c) +
                  EW_BUCKETS * sizeof(ew_bucket) + EW_HANDLER_SLOTS * sizeof(ew_handler_stat) +
                  (size_t)t->files_used * sizeof(ew_file_stat) + (size_t)nring * sizeof(ew_failure) +
-                 EW_HISTORY_MINUTES * sizeof(ew_minute) + sizeof(uint64_t);
+                 EW_HISTORY_MINUTES * sizeof(ew_minute) + EW_MARKERS * sizeof(ew_marker) +
+                 sizeof(uint64_t);
     char *buf = apr_pcalloc(pool, max);
     char *p = buf + sizeof(state_header);
 
@@ -214,6 +220,14 @@ int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **da
             memcpy(p, &st->h->history[i], sizeof(ew_minute));
             p += sizeof(ew_minute);
         }
+    }
+
+    ew_marker markers[EW_MARKERS];
+    uint32_t nmarkers = ew_store_read_markers(st, markers);
+    p = put_section(p, SEC_MARKERS, nmarkers);
+    for (uint32_t i = nmarkers; i > 0; i--) {
+        memcpy(p, &markers[i - 1], sizeof(ew_marker));
+        p += sizeof(ew_marker);
     }
 
     state_header hd;
@@ -302,12 +316,14 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
     if (memcmp(hd->magic, STATE_MAGIC, sizeof(STATE_MAGIC)) != 0) {
         return "not an mod_errwatch state file (bad magic)";
     }
-    if (hd->version != STATE_VERSION || hd->byte_order != BYTE_ORDER_MARK) {
+    if ((hd->version != STATE_VERSION && hd->version != STATE_VERSION_NO_MARKERS) ||
+        hd->byte_order != BYTE_ORDER_MARK) {
         return "written by another version or byte order";
     }
+    uint32_t sections = hd->version == STATE_VERSION_NO_MARKERS ? SEC_MARKERS - 1 : SEC_COUNT;
     if (hd->row_sizes[0] != sizeof(ew_failure) || hd->row_sizes[1] != sizeof(ew_file_stat) ||
         hd->row_sizes[2] != sizeof(ew_handler_stat) || hd->row_sizes[3] != sizeof(ew_bucket) ||
-        hd->row_sizes[4] != sizeof(ew_minute) || hd->sections != SEC_COUNT) {
+        hd->row_sizes[4] != sizeof(ew_minute) || hd->sections != sections) {
         return "written by a build with another layout";
     }
     size_t body = len - sizeof(uint64_t);
@@ -317,7 +333,7 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
         return "checksum mismatch (truncated or edited)";
     }
     size_t at = sizeof(state_header);
-    for (uint32_t tag = 1; tag <= SEC_COUNT; tag++) {
+    for (uint32_t tag = 1; tag <= sections; tag++) {
         section_header sh;
         if (body - at < sizeof(sh)) {
             return "a section is missing (truncated)";
@@ -339,7 +355,7 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
     }
     if (out->count[SEC_COUNTERS] != 1 || out->count[SEC_BUCKETS] > EW_BUCKETS ||
         out->count[SEC_HANDLERS] > EW_HANDLER_SLOTS ||
-        out->count[SEC_HISTORY] > EW_HISTORY_MINUTES) {
+        out->count[SEC_HISTORY] > EW_HISTORY_MINUTES || out->count[SEC_MARKERS] > EW_MARKERS) {
         return "a section has too many rows";
     }
     memcpy(&out->counters, out->rows[SEC_COUNTERS], sizeof(out->counters));
@@ -365,6 +381,14 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
         memcpy(&m, out->rows[SEC_HISTORY] + i * sizeof(m), sizeof(m));
         if (m.minute < 0 || m.count_500 > m.count_5xx) {
             why = "a history minute is out of range";
+        }
+    }
+    for (uint32_t i = 0; i < out->count[SEC_MARKERS] && why == NULL; i++) {
+        ew_marker m;
+        memcpy(&m, out->rows[SEC_MARKERS] + i * sizeof(m), sizeof(m));
+        if (m.event < EW_EVENT_START || m.event > EW_EVENT_RESTART || m.time_us < 0 ||
+            m.gap_us < -1) {
+            why = "a timeline marker is out of range";
         }
     }
     uint64_t prev_seq = 0;
@@ -433,6 +457,11 @@ int ew_store_restore(ew_store *st, const void *data, size_t len, int64_t *writte
         ew_minute m;
         memcpy(&m, in.rows[SEC_HISTORY] + i * sizeof(m), sizeof(m));
         ew_store_history_put(st, &m);
+    }
+    for (uint32_t i = 0; i < in.count[SEC_MARKERS]; i++) {
+        ew_marker m;
+        memcpy(&m, in.rows[SEC_MARKERS] + i * sizeof(m), sizeof(m));
+        ew_store_put_marker(st, &m);
     }
     st->h->handlers_used = in.count[SEC_HANDLERS];
     memcpy(st->h->handlers, in.rows[SEC_HANDLERS],

@@ -576,7 +576,8 @@ START_TEST(json_small_snapshot)
         "\"method\":\"GET\",\"uri\":\"/a\\\"b\\\\c</script>\",\"vhost\":\"example.test\","
         "\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
         "\"pid\":4242,\"duration_us\":1500,\"message\":" HOSTILE_MESSAGE_JSON "}\n"
-        "]\n"
+        "],\n"
+        "\"events\":[]\n"
         "}\n",
         NULL);
     ck_assert_str_eq(b.data, want);
@@ -610,7 +611,8 @@ START_TEST(json_empty_snapshot)
                      "\"shm_header_bytes\":%lu,\"shm_tables_bytes\":0},\n"
                      "\"handlers\":[],\n"
                      "\"files\":[],\n"
-                     "\"recent\":[]\n"
+                     "\"recent\":[],\n"
+                     "\"events\":[]\n"
                      "}\n",
                      (unsigned long)ew_store_header_size()));
 }
@@ -673,7 +675,7 @@ START_TEST(json_status_order_and_lists)
                        "\"status\":500,"
                        "\"method\":\"\",\"uri\":\"\",\"vhost\":\"\",\"file\":\"\",\"handler\":\"\","
                        "\"pid\":0,\"duration_us\":0,\"message\":\"\"}\n"
-                       "]\n}\n"));
+                       "],\n\"events\":[]\n}\n"));
 }
 END_TEST
 
@@ -732,7 +734,7 @@ START_TEST(html_escapes_snapshot_strings)
                        "<td class=\"n\">2</td></tr>\n"
                        "<tr><td class=\"mono\">&lt;b&gt;&quot;h&quot;&lt;/b&gt;\\\xEF\xBF\xBD"
                        "\xFF</td><td>502</td><td class=\"n\">1</td></tr>\n"
-                       "</table>\n<h2>Top failing files</h2>\n"));
+                       "</table>\n<h2 id=\"files\">Top failing files</h2>\n"));
     ck_assert_ptr_null(strstr(b.data, "<b>"));
 }
 END_TEST
@@ -748,7 +750,7 @@ START_TEST(html_empty_state)
     /* Once each for handlers, files and recent failures. */
     ck_assert_uint_eq(count_occurrences(b.data, "No failures recorded."), 3);
     ck_assert_ptr_nonnull(strstr(b.data, "<h2>By handler</h2>\n<p>No failures recorded.</p>\n"
-                                         "<h2>Top failing files</h2>\n"));
+                                         "<h2 id=\"files\">Top failing files</h2>\n"));
     ck_assert_ptr_nonnull(strstr(b.data, "<tr><th>5xx, last 1m / 5m / 15m</th>"
                                          "<td>0 / 0 / 0</td></tr>\n"));
     ck_assert_ptr_null(strstr(b.data, "<table class=\"handlers\">"));
@@ -854,6 +856,145 @@ START_TEST(html_section_lists_top_files_only)
 }
 END_TEST
 
+/* ---- the timeline: history, markers, the SVG chart ------------------------ */
+
+static const int64_t HOUR_START = 1700000040000000LL; /* on a minute */
+
+static void timeline_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_history_minute *h)
+{
+    memset(snap, 0, sizeof(*snap));
+    memset(h, 0, 60 * sizeof(*h));
+    for (int i = 0; i < 60; i++) {
+        h[i].minute_us = HOUR_START + (int64_t)i * EW_MINUTE_US;
+    }
+    h[10].count_5xx = 4;
+    h[10].count_500 = 3;
+    h[59].count_5xx = 1;
+    h[59].crashes = 2;
+    snap->history = h;
+    snap->history_len = 60;
+    snap->taken_us = HOUR_START + 59 * EW_MINUTE_US + 30000000;
+    snap->markers_len = 2;
+    snap->markers[0] = (ew_marker){
+        .time_us = HOUR_START + 30 * EW_MINUTE_US, .gap_us = 42000000, .event = EW_EVENT_START};
+    snap->markers[1] = (ew_marker){.time_us = HOUR_START - 1, .gap_us = -1, .event = EW_EVENT_STOP};
+    memset(file, 0, sizeof(*file));
+    SET(file->file, "/srv/<x>.php");
+    file->count = 5;
+    file->first_seen_us = HOUR_START + 10 * EW_MINUTE_US;
+    snap->files = file;
+    snap->files_len = 1;
+}
+
+START_TEST(chart_bars_markers_and_words)
+{
+    ew_snapshot snap;
+    ew_file_stat file;
+    ew_history_minute h[60];
+    timeline_snapshot(&snap, &file, h);
+    ew_buf b;
+    ew_buf_init(&b, pool, 0);
+    ew_format_html_chart(&b, &snap, 60, 1, "last hour");
+    /* Two bars with their exact counts; the tallest fills the plot. */
+    ck_assert_uint_eq(count_occurrences(b.data, "<rect class=\"bar"), 2);
+    ck_assert_ptr_nonnull(strstr(b.data, "<rect class=\"bar\" x=\"120.5\" y=\"8.0\" width=\"11.0\" "
+                                         "height=\"92.0\"><title>22:24 UTC: 4 5xx (3 of them "
+                                         "500), 0 crashes</title></rect>"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<rect class=\"bar crash\" x=\"708.5\" y=\"31.0\" "
+                                         "width=\"11.0\" height=\"69.0\"><title>23:13 UTC: 1 "
+                                         "5xx (0 of them 500), 2 crashes</title></rect>"));
+    /* The start inside the hour is marked, the stop before it is not. */
+    ck_assert_uint_eq(count_occurrences(b.data, "<line class=\"mark\""), 1);
+    ck_assert_ptr_nonnull(strstr(b.data, "x1=\"360.0\" x2=\"360.0\""));
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>server start at 2023-11-14T22:44:00.000000Z"));
+    /* The file's first failure, its name escaped. */
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>/srv/&lt;x&gt;.php first failed at "
+                                         "2023-11-14T22:24:00.000000Z</title>"));
+    ck_assert_ptr_null(strstr(b.data, "<x>"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<p class=\"chart-text\">last hour: 7 failures, most in "
+                                         "one bar 4 at 22:24 UTC; server start at 22:44.</p>"));
+
+    /* Grouped: 60 minutes as 6 bars of 10. */
+    ew_buf_init(&b, pool, 0);
+    ew_format_html_chart(&b, &snap, 60, 10, "by ten");
+    ck_assert_uint_eq(count_occurrences(b.data, "<rect class=\"bar"), 2);
+    ck_assert_ptr_nonnull(strstr(b.data, "<title>22:24 UTC + 10 min: 4 5xx"));
+    /* Too little history, or a span that does not divide: nothing. */
+    ew_buf_init(&b, pool, 0);
+    ew_format_html_chart(&b, &snap, 61, 1, "x");
+    ew_format_html_chart(&b, &snap, 60, 7, "x");
+    ck_assert_uint_eq(b.len, 0);
+}
+END_TEST
+
+START_TEST(json_history_and_events)
+{
+    ew_snapshot snap;
+    ew_file_stat file;
+    ew_history_minute h[60];
+    timeline_snapshot(&snap, &file, h);
+    snap.history = h + 57;
+    snap.history_len = 3;
+    ew_buf b;
+    ew_buf_init(&b, pool, 0);
+    ew_format_json_history(&b, &snap);
+    ck_assert_str_eq(b.data, "{\"history\":{\"start\":1700003460,\"step\":60,\"minutes\":3,"
+                             "\"5xx\":[0,0,1],\"500\":[0,0,0],\"crashes\":[0,0,2]},\n"
+                             "\"events\":[\n"
+                             "{\"event\":\"start\",\"time\":\"2023-11-14T22:44:00.000000Z\","
+                             "\"gap_s\":42},\n"
+                             "{\"event\":\"stop\",\"time\":\"2023-11-14T22:13:59.999999Z\","
+                             "\"gap_s\":null}]\n}\n");
+}
+END_TEST
+
+START_TEST(relative_times)
+{
+    char out[EW_AGO_LEN];
+    const int64_t now = 1700000000000000LL;
+    ew_format_ago(out, now, now + 5000000);
+    ck_assert_str_eq(out, "just now");
+    ew_format_ago(out, now, now - 4000000);
+    ck_assert_str_eq(out, "just now");
+    ew_format_ago(out, now, now - 42000000);
+    ck_assert_str_eq(out, "42 s ago");
+    ew_format_ago(out, now, now - 180000000);
+    ck_assert_str_eq(out, "3 min ago");
+    ew_format_ago(out, now, now - 5LL * 3600000000LL);
+    ck_assert_str_eq(out, "5 h ago");
+    ew_format_ago(out, now, now - 3LL * 86400000000LL);
+    ck_assert_str_eq(out, "3 days ago");
+    ew_format_ago(out, INT64_MAX, INT64_MIN);
+    ck_assert_ptr_nonnull(strstr(out, "days ago"));
+}
+END_TEST
+
+/* PHP's stack trace arrives with Apache's two-character \n: line breaks on
+ * the page; an escaped backslash before an n stays text. The page options
+ * add the refresh and keep it in the sort links. */
+START_TEST(html_message_breaks_and_page_options)
+{
+    ew_snapshot snap;
+    ew_file_stat file;
+    ew_history_minute h[60];
+    timeline_snapshot(&snap, &file, h);
+    SET(file.message, "Fatal <boom>\\n#0 C:\\\\new\\n#1 {main}");
+    ew_html_options opt = {30, 1};
+    ew_buf b;
+    ew_buf_init(&b, pool, 0);
+    ew_format_html_page(&b, &snap, &opt);
+    ck_assert_ptr_nonnull(strstr(b.data, "<td class=\"msg\">Fatal &lt;boom&gt;<br>#0 C:\\\\new<br>"
+                                         "#1 {main}</td>"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<meta http-equiv=\"refresh\" content=\"30\">"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<a href=\"?sort=count&amp;refresh=30#files\">by "
+                                         "count</a> <strong>by last seen</strong>"));
+    ck_assert_ptr_nonnull(
+        strstr(b.data, "<li>start <time datetime=\"2023-11-14T22:44:00.000000Z\""));
+    ck_assert_ptr_nonnull(strstr(b.data, "(the state file was written 42 s before it"));
+    ck_assert_uint_eq(count_occurrences(b.data, "<svg "), 1); /* 24 h needs 1440 minutes */
+}
+END_TEST
+
 Suite *format_suite(void)
 {
     Suite *s = suite_create("format");
@@ -886,6 +1027,10 @@ Suite *format_suite(void)
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, html_escapes_snapshot_strings);
     tcase_add_test(tc, html_empty_state);
+    tcase_add_test(tc, chart_bars_markers_and_words);
+    tcase_add_test(tc, json_history_and_events);
+    tcase_add_test(tc, relative_times);
+    tcase_add_test(tc, html_message_breaks_and_page_options);
     tcase_add_test(tc, html_limits);
     tcase_add_test(tc, html_section_for_server_status);
     tcase_add_test(tc, html_section_lists_top_files_only);

@@ -1,6 +1,7 @@
 /* Unit tests of the state file: a round trip keeps every count, row and
  * ring entry; smaller tables keep the most recent; damaged data is refused
  * without touching the store. */
+#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,9 +219,10 @@ START_TEST(resealed_edits_are_refused)
     char *copy = malloc(len);
     target = NULL;
     /* The ring's last entry comes before the history section (its 16-byte
-     * header and one minute: busy_store's failures share a minute) and
-     * the 8-byte trailer. A history row is the size of ew_history_minute. */
-    size_t last = len - 8 - sizeof(ew_history_minute) - 16 - sizeof(ew_failure);
+     * header and one minute: busy_store's failures share a minute), the
+     * markers section (its header, no markers) and the 8-byte trailer. A
+     * history row is the size of ew_history_minute. */
+    size_t last = len - 8 - 16 - sizeof(ew_history_minute) - 16 - sizeof(ew_failure);
 
     memcpy(copy, data, len);
     memset(copy + last + offsetof(ew_failure, uri), 'A', EW_URI_MAX); /* unterminated */
@@ -234,7 +236,7 @@ START_TEST(resealed_edits_are_refused)
     assert_refused(copy, len);
 
     memcpy(copy, data, len);
-    uint32_t version = 2;
+    uint32_t version = 3;
     memcpy(copy + 8, &version, sizeof(version));
     reseal(copy, len);
     assert_refused(copy, len);
@@ -245,6 +247,64 @@ START_TEST(resealed_edits_are_refused)
     ew_store *st2 = fresh(16, 8, T0);
     const char *why = NULL;
     ck_assert_int_eq(ew_store_restore(st2, copy, len, NULL, &why), 0);
+    free(copy);
+}
+END_TEST
+
+/* Markers (start, stop, restart) survive the file, newest first; a
+ * version 1 file (no markers section) from before them is still read, and
+ * a marker with an unknown event is refused. */
+START_TEST(markers_round_trip_and_version_1_is_read)
+{
+    ew_store *st = busy_store();
+    ck_assert_int_eq(ew_store_add_marker(st, EW_EVENT_START, T0, -1), 0);
+    ck_assert_int_eq(ew_store_add_marker(st, EW_EVENT_RESTART, T0 + 2000000, -1), 0);
+    ck_assert_int_eq(ew_store_add_marker(st, EW_EVENT_STOP, T0 + 5500000, -1), 0);
+    ck_assert_int_eq(ew_store_add_marker(st, 9, T0, -1), EINVAL);
+    char *data;
+    size_t len;
+    ck_assert_int_eq(ew_store_serialize(st, pool, T0 + 6000000, &data, &len), 0);
+    ew_store *st2 = fresh(16, 8, T0 + 600000000);
+    const char *why = NULL;
+    ck_assert_int_eq(ew_store_restore(st2, data, len, NULL, &why), 0);
+    ck_assert_int_eq(ew_store_add_marker(st2, EW_EVENT_START, T0 + 9000000, 3000000), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_summary(st2, T0 + 9000000, &s), 0);
+    ck_assert_uint_eq(s.markers_len, 4);
+    ck_assert_uint_eq(s.markers[0].event, EW_EVENT_START);
+    ck_assert_int_eq(s.markers[0].gap_us, 3000000);
+    ck_assert_uint_eq(s.markers[1].event, EW_EVENT_STOP);
+    ck_assert_uint_eq(s.markers[2].event, EW_EVENT_RESTART);
+    ck_assert_int_eq(s.markers[2].time_us, T0 + 2000000);
+    ck_assert_uint_eq(s.markers[3].event, EW_EVENT_START);
+    ck_assert_int_eq(s.markers[3].gap_us, -1);
+
+    /* A marker edited to an unknown event, resealed: refused. */
+    char *copy = malloc(len);
+    memcpy(copy, data, len);
+    uint32_t bad = 7;
+    memcpy(copy + len - 8 - sizeof(ew_marker) + offsetof(ew_marker, event), &bad, sizeof(bad));
+    reseal(copy, len);
+    target = NULL;
+    assert_refused(copy, len);
+
+    /* Version 1: the same file without the markers section. */
+    ew_store *plain = busy_store();
+    char *v2;
+    size_t v2_len;
+    ck_assert_int_eq(ew_store_serialize(plain, pool, T0 + 6000000, &v2, &v2_len), 0);
+    size_t v1_len = v2_len - 16; /* the empty markers section's header */
+    memcpy(copy, v2, v1_len - 8);
+    uint32_t version = 1;
+    memcpy(copy + 8, &version, sizeof(version));
+    uint32_t sections = 6;
+    memcpy(copy + 8 + 4 + 4 + 5 * 4, &sections, sizeof(sections));
+    reseal(copy, v1_len);
+    ew_store *st3 = fresh(16, 8, T0);
+    ck_assert_int_eq(ew_store_restore(st3, copy, v1_len, NULL, &why), 0);
+    ck_assert_int_eq(ew_store_summary(st3, T0 + 6000000, &s), 0);
+    ck_assert_uint_eq(s.failures_recorded, 5);
+    ck_assert_uint_eq(s.markers_len, 0);
     free(copy);
 }
 END_TEST
@@ -344,6 +404,7 @@ Suite *persist_suite(void)
     tcase_add_test(tc, damaged_data_is_refused);
     tcase_add_test(tc, resealed_edits_are_refused);
     tcase_add_test(tc, restore_refuses_a_used_store);
+    tcase_add_test(tc, markers_round_trip_and_version_1_is_read);
     tcase_add_test(tc, change_mark_moves_with_responses_and_failures);
     tcase_add_test(tc, round_trip_keeps_crashes);
     tcase_add_test(tc, history_over_time);

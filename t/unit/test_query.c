@@ -110,8 +110,65 @@ START_TEST(tail_bad_forms)
 }
 END_TEST
 
+static ew_query view(const char *args, ew_query_kind kind)
+{
+    ew_query q;
+    ck_assert_msg(ew_query_parse(args, &q) == 0, "'%s' refused: %s", args,
+                  q.error != NULL ? q.error : "");
+    ck_assert_int_eq(q.kind, kind);
+    return q;
+}
+
+/* History spans, the page's refresh and sort, in any order. */
+START_TEST(view_parameters)
+{
+    ck_assert_uint_eq(view("json&history=1h", EW_QUERY_JSON).history_minutes, 60);
+    ck_assert_uint_eq(view("history=24h&json", EW_QUERY_JSON).history_minutes, 1440);
+    ck_assert_uint_eq(view("json", EW_QUERY_JSON).history_minutes, 0);
+    ck_assert_uint_eq(view("history=6h", EW_QUERY_HISTORY).history_minutes, 360);
+    ew_query q = view("refresh=10&sort=last", EW_QUERY_HTML);
+    ck_assert_uint_eq(q.refresh, 10);
+    ck_assert_int_eq(q.sort_by_last, 1);
+    q = view("sort=count", EW_QUERY_HTML);
+    ck_assert_uint_eq(q.refresh, 0);
+    ck_assert_int_eq(q.sort_by_last, 0);
+    ck_assert_uint_eq(view("refresh=3600", EW_QUERY_HTML).refresh, 3600);
+    ck_assert_uint_eq(view("refresh=1", EW_QUERY_HTML).refresh, 1);
+
+    const char *bad[] = {"history=2h",
+                         "history=",
+                         "json&history=1h&history=1h",
+                         "refresh=0",
+                         "refresh=3601",
+                         "refresh=-1",
+                         "refresh=1e3",
+                         "refresh=",
+                         "refresh=99999999999999999999",
+                         "sort=name",
+                         "sort=count&sort=last",
+                         "json&refresh=5",
+                         "json&sort=last",
+                         "auto&history=1h",
+                         "metrics&refresh=5",
+                         "history=1h&sort=last",
+                         "json&auto",
+                         "refresh=5&tail",
+                         "json&&history=1h",
+                         "history=1h&"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ew_query bq;
+        ck_assert_msg(ew_query_parse(bad[i], &bq) == -1, "'%s' accepted", bad[i]);
+        ck_assert_int_eq(bq.kind, EW_QUERY_INVALID);
+        ck_assert_ptr_nonnull(bq.error);
+    }
+}
+END_TEST
+
 START_TEST(valid_forms_message_names_every_query)
 {
+    ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?history=1h"));
+    ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?refresh=N"));
+    ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?sort=count"));
     ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?auto"));
     ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?json"));
     ck_assert_ptr_nonnull(strstr(ew_query_valid_forms, "?metrics"));
@@ -131,6 +188,7 @@ Suite *query_suite(void)
     tcase_add_test(tc, tail_forms);
     tcase_add_test(tc, tail_bad_forms);
     tcase_add_test(tc, valid_forms_message_names_every_query);
+    tcase_add_test(tc, view_parameters);
     suite_add_tcase(s, tc);
     return s;
 }
