@@ -28,8 +28,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK((rc == -1) == (q.kind == EW_QUERY_INVALID), args);
     /* Set, not left as the 0xA5 filler (the enum may grow, hence no upper name). */
     FZ_CHECK((unsigned)q.kind < 64, args);
-    /* Only an empty query is the HTML page. */
-    FZ_CHECK((q.kind == EW_QUERY_HTML) == (args[0] == '\0'), args);
+    /* The HTML page: an empty query, or only its own refresh= and sort=. */
+    if (args[0] == '\0') {
+        FZ_CHECK(q.kind == EW_QUERY_HTML, args);
+    } else if (q.kind == EW_QUERY_HTML) {
+        for (const char *p = args; p != NULL; p = strchr(p, '&'), p = p != NULL ? p + 1 : NULL) {
+            FZ_CHECK(strncmp(p, "refresh=", 8) == 0 || strncmp(p, "sort=", 5) == 0, args);
+        }
+        FZ_CHECK(q.refresh <= 3600, args);
+    }
+    if (q.kind == EW_QUERY_HISTORY || (q.kind == EW_QUERY_JSON && q.history_minutes != 0)) {
+        FZ_CHECK(q.history_minutes == 60 || q.history_minutes == 360 || q.history_minutes == 1440,
+                 args);
+    }
 
     memset(&again, 0x5A, sizeof(again));
     FZ_CHECK(ew_query_parse(args, &again) == rc && again.kind == q.kind, args);

@@ -52,6 +52,12 @@ static void check_store(ew_store *st, apr_pool_t *p)
     for (uint32_t i = 0; i < s.handlers_len; i++) {
         check_terminated(s.handlers[i].handler, EW_HANDLER_MAX);
     }
+    FZ_CHECK(s.markers_len <= EW_MARKERS, "too many markers");
+    for (uint32_t i = 0; i < s.markers_len; i++) {
+        FZ_CHECK(s.markers[i].event >= EW_EVENT_START && s.markers[i].event <= EW_EVENT_RESTART,
+                 "a marker of no known event");
+        FZ_CHECK(s.markers[i].gap_us >= -1, "a marker's gap out of range");
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
