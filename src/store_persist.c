@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "store_internal.h"
@@ -66,7 +67,11 @@ typedef struct state_counters {
     uint64_t files_evicted;
     uint64_t handler_other[EW_CODE_COUNT];
     uint64_t crashes_by_signal[EW_SIGNAL_COUNT];
+    uint64_t lock_recoveries; /* version 2 on */
 } state_counters;
+
+/* A version 1 file's counters row stops before lock_recoveries. */
+#define COUNTERS_V1_SIZE offsetof(state_counters, lock_recoveries)
 
 static const size_t row_size[SEC_COUNT + 1] = {
     0,
@@ -145,6 +150,7 @@ int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **da
     c.bytes_sent = sum.bytes_sent;
     c.duration_us_total = sum.duration_us_total;
     memcpy(c.crashes_by_signal, sum.crashes_by_signal, sizeof(c.crashes_by_signal));
+    c.lock_recoveries = sum.lock_recoveries;
 
     if ((rc = ew_store_lock(st)) != 0) {
         return rc;
@@ -343,7 +349,10 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
         if (sh.tag != tag) {
             return "sections out of order";
         }
-        if (sh.bytes != (uint64_t)sh.rows * row_size[tag] || sh.bytes > body - at) {
+        size_t size = tag == SEC_COUNTERS && hd->version == STATE_VERSION_NO_MARKERS
+                          ? COUNTERS_V1_SIZE
+                          : row_size[tag];
+        if (sh.bytes != (uint64_t)sh.rows * size || sh.bytes > body - at) {
             return "a section's length does not match its rows";
         }
         out->rows[tag] = data + at;
@@ -358,7 +367,9 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
         out->count[SEC_HISTORY] > EW_HISTORY_MINUTES || out->count[SEC_MARKERS] > EW_MARKERS) {
         return "a section has too many rows";
     }
-    memcpy(&out->counters, out->rows[SEC_COUNTERS], sizeof(out->counters));
+    memset(&out->counters, 0, sizeof(out->counters));
+    memcpy(&out->counters, out->rows[SEC_COUNTERS],
+           hd->version == STATE_VERSION_NO_MARKERS ? COUNTERS_V1_SIZE : sizeof(out->counters));
 
     const char *why = NULL;
     for (uint32_t i = 0; i < out->count[SEC_BUCKETS] && why == NULL; i++) {
@@ -437,6 +448,7 @@ int ew_store_restore(ew_store *st, const void *data, size_t len, int64_t *writte
     atomic_fetch_add_explicit(&st->h->bytes_sent, c->bytes_sent, memory_order_relaxed);
     atomic_fetch_add_explicit(&st->h->duration_us_total, c->duration_us_total,
                               memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->h->lock_recoveries, c->lock_recoveries, memory_order_relaxed);
     if (in.hd.since_us < st->h->since_us) {
         st->h->since_us = in.hd.since_us;
     }

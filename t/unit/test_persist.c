@@ -288,13 +288,21 @@ START_TEST(markers_round_trip_and_version_1_is_read)
     target = NULL;
     assert_refused(copy, len);
 
-    /* Version 1: the same file without the markers section. */
+    /* Version 1: the same file without the markers section, and without
+     * lock_recoveries at the end of the counters row (the first section,
+     * after the 56-byte file header; its header's bytes field at +8). */
     ew_store *plain = busy_store();
     char *v2;
     size_t v2_len;
     ck_assert_int_eq(ew_store_serialize(plain, pool, T0 + 6000000, &v2, &v2_len), 0);
-    size_t v1_len = v2_len - 16; /* the empty markers section's header */
-    memcpy(copy, v2, v1_len - 8);
+    uint64_t counters_bytes;
+    memcpy(&counters_bytes, v2 + 56 + 8, 8);
+    size_t row_end = 56 + 16 + (size_t)counters_bytes;
+    size_t v1_len = v2_len - 16 - 8; /* the empty markers section's header, lock_recoveries */
+    memcpy(copy, v2, row_end - 8);
+    memcpy(copy + row_end - 8, v2 + row_end, v2_len - 16 - 8 - row_end);
+    counters_bytes -= 8;
+    memcpy(copy + 56 + 8, &counters_bytes, 8);
     uint32_t version = 1;
     memcpy(copy + 8, &version, sizeof(version));
     uint32_t sections = 6;
