@@ -53,7 +53,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store bench-slots bench-lock install clean rules deb deb-test version-check format check-format fuzz fuzz-build \
+	bench-store bench-slots bench-lock fuzz-state-seeds install clean rules deb deb-test version-check format check-format fuzz fuzz-build \
 	sanitize sanitize-module lint
 
 all: $(MODULE)
@@ -317,6 +317,13 @@ build/slots_bench: bench/slots_bench.c $(PURE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
 	    -o $@ bench/slots_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+# The state-file fuzz seeds, regenerated when the file format changes.
+fuzz-state-seeds: $(PURE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(STD_FLAGS) -O1 -I include $(shell pkg-config --cflags apr-1) -o build/make_state_seeds \
+	    t/fuzz/make_state_seeds.c $(PURE_SRC) $(UNIT_LIBS)
+	build/make_state_seeds t/fuzz/corpus/state
 
 # Lock hold per reader at the largest table sizes (issue 17).
 build/lock_bench: bench/lock_bench.c $(PURE_SRC) $(HEADERS)
