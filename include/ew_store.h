@@ -159,6 +159,9 @@ typedef struct ew_snapshot {
     uint32_t recent_total; /* failures the ring holds */
     uint32_t recent_len;   /* the newest of them, copied into recent */
     ew_failure *recent;    /* newest first */
+    /* recent[i]'s error story (lines joined by '\n'), or NULL: kept for
+     * the newest EW_STORIES failures. NULL itself when no view asked. */
+    char **recent_story;
     uint32_t markers_len;
     ew_marker markers[EW_MARKERS]; /* newest first */
     /* Filled by the caller with ew_store_history when a view shows it;
@@ -237,6 +240,11 @@ void ew_store_add_traffic(ew_store *st, uint64_t bytes, uint64_t duration_us);
  * and the window bucket of time_us + duration_us (when the request was
  * logged). Returns 0, or an errno value if the lock could not be taken. */
 int ew_store_record_failure(ew_store *st, const ew_failure *failure);
+
+/* The same with the request's error story (include/ew_story.h; NULL or ""
+ * for none), kept for the newest EW_STORIES failures. */
+#define EW_STORIES 64
+int ew_store_record_failure_story(ew_store *st, const ew_failure *failure, const char *story);
 
 /* Per-worker counters (ew_slots.h): from now on ew_store_summary and
  * ew_store_snapshot add the slots' sums to the shared counters. The slots

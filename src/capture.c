@@ -16,6 +16,7 @@
  * slot (src/crash.c: what the parent records if the child dies) and a few
  * plain stores into that slot's counters. BENCHMARKS.md measures it.
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "ew_attribution.h"
 #include "ew_module.h"
 #include "ew_slots.h"
+#include "ew_story.h"
 
 APLOG_USE_MODULE(errwatch);
 
@@ -40,6 +42,7 @@ typedef struct ew_req_state {
     const char *handler;          /* the handler this request was dispatched with */
     ew_worker_slot *slot;         /* the worker's slot (the chain's first request only) */
     int status_url;               /* a <Location> says SetHandler errwatch */
+    uint64_t story_id;            /* the chain's claim on its thread's story builder */
     int message_level;            /* APLOG level of message, or -1 if none */
     char message[EW_MESSAGE_MAX]; /* valid when message_level >= 0 */
 } ew_req_state;
@@ -61,6 +64,7 @@ static EW_NOINLINE ew_req_state *state_new(const request_rec *r)
     st->handler = NULL;
     st->slot = NULL;
     st->status_url = 0;
+    st->story_id = 0;
     st->message_level = -1;
     ap_set_module_config(r->request_config, &errwatch_module, st);
     return st;
@@ -203,9 +207,42 @@ int ew_request_is_status_url(const request_rec *r)
 
 /* ---- error-log messages --------------------------------------------------- */
 
-/* Keeps the most severe message of each request (the last one on ties).
- * Called for every line that passes LogLevel, so it does nothing for lines
- * that are not about a request. */
+/* The request's error story is built in its thread's own builder: the
+ * error_log hook must not allocate, a request runs on one thread from its
+ * first line to its logging, and only failing requests pay for the copy.
+ * A chain claims the builder with a ticket at its first line; a later
+ * chain on the same thread takes it over (the earlier one has been logged,
+ * or was suspended, and then keeps its single message only). */
+static _Thread_local ew_story_builder story_builder;
+static _Atomic uint64_t story_tickets;
+
+/* Lines up to notice: info and debug lines are not a failure's story. */
+#define EW_STORY_LEVEL APLOG_NOTICE
+
+static void add_to_story(const request_rec *r, int level, const char *errstr)
+{
+    const request_rec *origin = r;
+    while (origin->prev != NULL) {
+        origin = origin->prev;
+    }
+    ew_req_state *os = state_peek(origin);
+    if (os == NULL || level > EW_STORY_LEVEL) {
+        return;
+    }
+    ew_story_builder *sb = &story_builder;
+    if (os->story_id == 0) {
+        os->story_id = atomic_fetch_add_explicit(&story_tickets, 1, memory_order_relaxed) + 1;
+        sb->id = os->story_id;
+        ew_story_reset(sb);
+    }
+    if (sb->id == os->story_id) {
+        ew_story_add(sb, level, errstr);
+    }
+}
+
+/* Keeps the most severe message of each request (the last one on ties),
+ * and every line for its story. Called for every line that passes
+ * LogLevel, so it does nothing for lines that are not about a request. */
 static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
 {
     if (info->r == NULL || info->level < 0 || errstr == NULL || ew_shm_store() == NULL) {
@@ -215,6 +252,7 @@ static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
     while (r->main != NULL) {
         r = r->main; /* a nested subrequest's messages belong to the client's request */
     }
+    add_to_story(r, info->level, errstr);
     ew_req_state *st = state_peek(r);
     if (st == NULL || (st->message_level >= 0 && info->level > st->message_level)) {
         return;
@@ -297,7 +335,15 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
                         sizeof(f.file), f.handler, sizeof(f.handler));
     ew_copy_field(f.message, sizeof(f.message), failure_message(origin, culprit));
 
-    int rc = ew_store_record_failure(store, &f);
+    /* The chain's story, if this thread's builder still holds it. */
+    char story[EW_STORY_MAX];
+    story[0] = '\0';
+    const ew_req_state *os = state_peek(origin);
+    if (os != NULL && os->story_id != 0 && story_builder.id == os->story_id) {
+        (void)ew_story_write(&story_builder, story, sizeof(story));
+        story_builder.id = 0;
+    }
+    int rc = ew_store_record_failure_story(store, &f, story);
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, rc, origin,
                       "EW0101: could not record a %d response: store lock unavailable", status);

@@ -80,10 +80,11 @@ static void ew_html_ago(ew_buf *b, int64_t now_us, int64_t time_us)
     ew_buf_printf(b, "<time datetime=\"%s\" title=\"%s\">%s</time>", iso, iso, ago);
 }
 
-/* A message cell: Apache writes a line break inside a logged message as
- * the two characters \n (PHP's stack traces are full of them); they are
- * shown as line breaks. An escaped backslash (\\) stays as it is. */
-static void ew_html_td_message(ew_buf *b, const char *msg)
+/* A message cell: the story's lines, one per line. Apache writes a line
+ * break inside a logged message as the two characters \n (PHP's stack
+ * traces are full of them); they are shown as line breaks too. An escaped
+ * backslash (\\) stays as it is. */
+static void ew_html_td_message(ew_buf *b, const char *msg, int is_story)
 {
     ew_buf_puts(b, "<td class=\"msg\">");
     const char *start = msg;
@@ -91,6 +92,12 @@ static void ew_html_td_message(ew_buf *b, const char *msg)
     while (*p != '\0') {
         if (p[0] == '\\' && p[1] == '\\') {
             p += 2;
+        } else if (p[0] == '\n' && is_story) {
+            /* A line of the request's error story. */
+            ew_escape_html_n(b, start, (size_t)(p - start));
+            ew_buf_puts(b, "<br>");
+            p++;
+            start = p;
         } else if (p[0] == '\\' && p[1] == 'n') {
             ew_escape_html_n(b, start, (size_t)(p - start));
             ew_buf_puts(b, "<br>");
@@ -247,7 +254,7 @@ static void ew_html_files_table(ew_buf *b, const ew_snapshot *snap, uint32_t n, 
             ew_html_ago(b, snap->taken_us, f->last_seen_us);
             ew_buf_puts(b, "</td>");
         }
-        ew_html_td_message(b, f->message);
+        ew_html_td_message(b, f->message, 0);
         ew_buf_puts(b, "</tr>\n");
     }
     ew_buf_puts(b, "</table>\n");
@@ -319,7 +326,8 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
         ew_html_td(b, "mono", f->file);
         ew_html_td(b, NULL, f->handler);
         ew_buf_printf(b, "<td>%lld</td>", (long long)f->pid);
-        ew_html_td_message(b, f->message);
+        const char *story = snap->recent_story != NULL ? snap->recent_story[i] : NULL;
+        ew_html_td_message(b, story != NULL ? story : f->message, story != NULL);
         ew_buf_puts(b, "</tr>\n");
     }
     ew_buf_puts(b, "</table></div>\n");

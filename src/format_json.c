@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "ew_escape.h"
+#include <apr_strings.h>
+
 #include "ew_format.h"
 #include "ew_version.h"
 #include "ew_slots.h"
@@ -161,6 +163,26 @@ void ew_format_json_failure_members(ew_buf *b, const ew_failure *f)
     }
 }
 
+/* ,"messages":[...]: the error story, one string per line. */
+static void ew_json_story(ew_buf *b, const char *story)
+{
+    EW_BUF_LIT(b, ",\"messages\":[");
+    const char *p = story;
+    for (int first = 1;; first = 0) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+        if (!first) {
+            ew_buf_putc(b, ',');
+        }
+        ew_escape_json(b, apr_pstrndup(b->pool, p, n));
+        if (nl == NULL) {
+            break;
+        }
+        p = nl + 1;
+    }
+    ew_buf_putc(b, ']');
+}
+
 static void ew_json_recent(ew_buf *b, const ew_snapshot *snap)
 {
     EW_BUF_LIT(b, "\"recent\":[");
@@ -171,6 +193,9 @@ static void ew_json_recent(ew_buf *b, const ew_snapshot *snap)
             EW_BUF_LIT(b, ",\n{");
         }
         ew_format_json_failure_members(b, &snap->recent[i]);
+        if (snap->recent_story != NULL && snap->recent_story[i] != NULL) {
+            ew_json_story(b, snap->recent_story[i]);
+        }
         ew_buf_putc(b, '}');
     }
     if (snap->recent_len > 0) {

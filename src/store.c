@@ -679,6 +679,11 @@ static void count_by_handler(ew_store *st, const ew_failure *f)
 
 int ew_store_record_failure(ew_store *st, const ew_failure *failure)
 {
+    return ew_store_record_failure_story(st, failure, NULL);
+}
+
+int ew_store_record_failure_story(ew_store *st, const ew_failure *failure, const char *story)
+{
     char file[EW_FILE_MAX];
     /* The table is keyed by file; a failure without one (e.g. a request
      * that never mapped to the file system) is keyed by its URI. */
@@ -693,6 +698,13 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
     update_file_table(st, failure, file);
     append_ring(st, failure, st->h->failures_recorded + 1);
     st->t->dirty = 0;
+    if (story != NULL && story[0] != '\0') {
+        uint64_t seq = st->h->failures_recorded + 1;
+        ew_story_slot *slot = &st->h->stories[seq % EW_STORIES];
+        slot->seq = 0; /* a torn copy is never taken for a story */
+        ew_copy_field(slot->text, sizeof(slot->text), story);
+        slot->seq = seq;
+    }
     if (failure->crash_signal != 0) {
         /* Crashes are not a status: they stay out of the windows and the
          * handler-by-status rows, and are counted by signal instead. */
@@ -908,6 +920,8 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     ew_file_stat *files = NULL;
     int32_t *top = NULL;
     ew_failure *recent = NULL;
+    char **stories = NULL;
+    char *story_buf = NULL; /* EW_STORY_MAX each for the newest EW_STORIES */
     uint32_t files_room = 0;
     uint32_t recent_room = 0;
     for (;;) {
@@ -929,6 +943,9 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
         files = apr_palloc(pool, (size_t)files_room * sizeof(ew_file_stat) + 1);
         top = apr_palloc(pool, (size_t)files_room * sizeof(int32_t) + 1);
         recent = apr_palloc(pool, (size_t)recent_room * sizeof(ew_failure) + 1);
+        stories = apr_pcalloc(pool, (size_t)recent_room * sizeof(char *) + 1);
+        story_buf = apr_palloc(
+            pool, (size_t)(recent_room < EW_STORIES ? recent_room : EW_STORIES) * EW_STORY_MAX + 1);
     }
     read_counters(st, out);
     out->failures_recorded = st->h->failures_recorded;
@@ -974,7 +991,17 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
         const ew_failure *f = &ring[(seq - k) % st->t->recent_cap];
         if (ring_entry_used(f)) {
             /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): room >= need */
-            recent[nrecent++] = *f;
+            recent[nrecent] = *f;
+            const ew_story_slot *slot = &st->h->stories[f->seq % EW_STORIES];
+            if (nrecent < EW_STORIES && slot->seq == f->seq && f->seq != 0) {
+                /* Copied under the lock: a newer failure may reuse the slot. */
+                char *dst = story_buf + (size_t)nrecent * EW_STORY_MAX;
+                size_t len = strnlen(slot->text, EW_STORY_MAX - 1);
+                memcpy(dst, slot->text, len);
+                dst[len] = '\0';
+                stories[nrecent] = dst;
+            }
+            nrecent++;
         }
     }
     ew_store_unlock(st);
@@ -987,6 +1014,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     out->files_len = nfiles;
     out->recent = recent;
     out->recent_len = nrecent;
+    out->recent_story = stories;
     return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "ew_slots.h"
 #include "ew_store.h"
+#include "ew_story.h"
 
 #define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
 #define EW_STORE_VERSION 4u
@@ -40,6 +41,11 @@ typedef struct ew_file_slot {
     int32_t lru_prev; /* towards the most recently failed */
     int32_t lru_next; /* towards the least recently failed */
 } ew_file_slot;
+
+typedef struct ew_story_slot {
+    uint64_t seq;
+    char text[EW_STORY_MAX];
+} ew_story_slot;
 
 typedef struct ew_header ew_header;
 typedef struct ew_tables ew_tables;
@@ -70,6 +76,10 @@ struct ew_header {
     ew_minute history[EW_HISTORY_MINUTES];       /* src/store_history.c */
     uint64_t markers_added;                      /* markers[markers_added % EW_MARKERS] next */
     ew_marker markers[EW_MARKERS];
+    /* The error stories of the newest failures: slot seq % EW_STORIES,
+     * valid for the failure whose seq it holds. In the header, so that a
+     * resize of the tables keeps them. */
+    ew_story_slot stories[EW_STORIES];
 
     /* Live tails: atomics only, never under the lock. */
     alignas(EW_ALIGN) ew_tail_shared tail;

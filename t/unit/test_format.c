@@ -948,6 +948,37 @@ START_TEST(json_history_and_events)
 }
 END_TEST
 
+/* "messages": the story one string per line, escaped; no story, no key. */
+START_TEST(json_messages_from_the_story)
+{
+    ew_snapshot snap;
+    ew_failure recent[2];
+    memset(&snap, 0, sizeof(snap));
+    memset(recent, 0, sizeof(recent));
+    recent[0].seq = 2;
+    recent[0].status = 500;
+    recent[1].seq = 1;
+    recent[1].status = 502;
+    char *stories[2] = {apr_pstrdup(pool, "AH01215: stderr from x.pl: \"bad\" </script>\nEnd of "
+                                          "script output before headers: x.pl"),
+                        NULL};
+    snap.recent = recent;
+    snap.recent_len = 2;
+    snap.recent_story = stories;
+    ew_buf b;
+    ew_buf_init(&b, pool, 0);
+    ew_format_json(&b, &snap);
+    ck_assert_ptr_nonnull(strstr(b.data, "\"message\":\"\",\"messages\":[\"AH01215: stderr from "
+                                         "x.pl: \\\"bad\\\" </script>\",\"End of script "
+                                         "output before headers: x.pl\"]}"));
+    ck_assert_uint_eq(count_occurrences(b.data, "\"messages\""), 1);
+    ew_buf_init(&b, pool, 0);
+    ew_format_html(&b, &snap);
+    ck_assert_ptr_nonnull(strstr(b.data, "<td class=\"msg\">AH01215: stderr from x.pl: "
+                                         "&quot;bad&quot; &lt;/script&gt;<br>End of script"));
+}
+END_TEST
+
 START_TEST(relative_times)
 {
     char out[EW_AGO_LEN];
@@ -1030,6 +1061,7 @@ Suite *format_suite(void)
     tcase_add_test(tc, chart_bars_markers_and_words);
     tcase_add_test(tc, json_history_and_events);
     tcase_add_test(tc, relative_times);
+    tcase_add_test(tc, json_messages_from_the_story);
     tcase_add_test(tc, html_message_breaks_and_page_options);
     tcase_add_test(tc, html_limits);
     tcase_add_test(tc, html_section_for_server_status);

@@ -706,6 +706,43 @@ START_TEST(top_view_is_the_head_of_the_full_snapshot)
 }
 END_TEST
 
+/* Stories are kept for the newest EW_STORIES failures, with their own
+ * failure only; a failure without one has none. */
+START_TEST(stories_follow_their_failures)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(8, 128, &base, &len);
+    char story[64];
+    for (int i = 0; i < EW_STORIES + 10; i++) {
+        ew_failure f = make_failure("/s.php", 500, 100 + i, "m");
+        (void)snprintf(story, sizeof(story), "line one of %d\nline two of %d", i, i);
+        ck_assert_int_eq(ew_store_record_failure_story(st, &f, i == EW_STORIES + 9 ? "" : story),
+                         0);
+    }
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.recent_len, EW_STORIES + 10);
+    ck_assert_ptr_nonnull(s.recent_story);
+    ck_assert_ptr_null(s.recent_story[0]); /* the newest had an empty story */
+    for (uint32_t i = 1; i < EW_STORIES; i++) {
+        int n = (int)(EW_STORIES + 9 - i);
+        (void)snprintf(story, sizeof(story), "line one of %d\nline two of %d", n, n);
+        ck_assert_ptr_nonnull(s.recent_story[i]);
+        ck_assert_str_eq(s.recent_story[i], story);
+    }
+    for (uint32_t i = EW_STORIES; i < s.recent_len; i++) {
+        ck_assert_ptr_null(s.recent_story[i]); /* overwritten by newer ones */
+    }
+    /* The top view copies the stories of what it shows. */
+    ck_assert_int_eq(ew_store_snapshot_top(st, pool, 0, 1, 3, &s), 0);
+    ck_assert_uint_eq(s.recent_len, 3);
+    ck_assert_ptr_null(s.recent_story[0]);
+    ck_assert_ptr_nonnull(s.recent_story[2]);
+    munmap(base, len);
+}
+END_TEST
+
 START_TEST(summary_matches_snapshot)
 {
     void *base;
@@ -896,6 +933,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, handler_table_counts_pairs_and_overflows);
     tcase_add_test(tc, summary_matches_snapshot);
     tcase_add_test(tc, top_view_is_the_head_of_the_full_snapshot);
+    tcase_add_test(tc, stories_follow_their_failures);
     tcase_add_test(tc, resize_gives_up_on_a_stuck_lock);
     tcase_add_test(tc, resize_keeps_the_eviction_order);
     tcase_add_test(tc, torn_tables_are_repaired_by_their_own_users);

@@ -19,6 +19,7 @@ Suite *tail_suite(void);
 Suite *persist_suite(void);
 Suite *accept_suite(void);
 Suite *slots_suite(void);
+Suite *story_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 

@@ -1,0 +1,159 @@
+/*
+ * A failing request's error story (include/ew_story.h): the first
+ * EW_STORY_HEAD lines, a ring of the last EW_STORY_TAIL, and the most
+ * severe line on the side, so that a cut can never lose it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ew_store.h"
+#include "ew_story.h"
+
+void ew_story_reset(ew_story_builder *b)
+{
+    b->added = 0;
+    b->head_len = 0;
+    b->tail_len = 0;
+    b->tail_next = 0;
+    b->worst_level = -1;
+    b->worst_at = 0;
+    b->worst[0] = '\0';
+}
+
+/* line into dst (EW_STORY_LINE_MAX), raw \n and \r as two characters. */
+static void copy_line(char *dst, const char *line)
+{
+    char tmp[EW_STORY_LINE_MAX * 2];
+    size_t n = 0;
+    for (const char *p = line; *p != '\0' && n + 2 < sizeof(tmp); p++) {
+        if (*p == '\n' || *p == '\r') {
+            tmp[n++] = '\\';
+            tmp[n++] = *p == '\n' ? 'n' : 'r';
+        } else {
+            tmp[n++] = *p;
+        }
+    }
+    tmp[n] = '\0';
+    ew_copy_field(dst, EW_STORY_LINE_MAX, tmp);
+}
+
+void ew_story_add(ew_story_builder *b, int level, const char *line)
+{
+    if (line == NULL) {
+        return;
+    }
+    uint32_t at = b->added++;
+    if (b->head_len < EW_STORY_HEAD) {
+        copy_line(b->head[b->head_len++], line);
+    } else {
+        copy_line(b->tail[b->tail_next], line);
+        b->tail_at[b->tail_next] = at;
+        b->tail_next = (b->tail_next + 1) % EW_STORY_TAIL;
+        if (b->tail_len < EW_STORY_TAIL) {
+            b->tail_len++;
+        }
+    }
+    /* The most severe, the last of them on ties: as the single message. */
+    if (b->worst_level < 0 || level <= b->worst_level) {
+        b->worst_level = level;
+        b->worst_at = at;
+        copy_line(b->worst, line);
+    }
+}
+
+/* The i-th oldest line in the tail ring. */
+static uint32_t tail_slot(const ew_story_builder *b, uint32_t i)
+{
+    return (b->tail_next + EW_STORY_TAIL - b->tail_len + i) % EW_STORY_TAIL;
+}
+
+/* Length of the story with the tail's first `skip` lines dropped. */
+static size_t story_len(const ew_story_builder *b, uint32_t head, uint32_t skip, char *marker,
+                        size_t marker_size, int *worst_shown)
+{
+    size_t len = 0;
+    uint32_t lines = 0;
+    for (uint32_t i = 0; i < head; i++) {
+        len += strlen(b->head[i]) + 1;
+        lines++;
+    }
+    uint32_t kept_tail = b->tail_len - skip;
+    uint32_t cut = b->added - head - kept_tail;
+    int worst_kept = b->worst_level < 0 || b->worst_at < head;
+    for (uint32_t i = skip; i < b->tail_len; i++) {
+        uint32_t s = tail_slot(b, i);
+        len += strlen(b->tail[s]) + 1;
+        worst_kept = worst_kept || b->tail_at[s] == b->worst_at;
+    }
+    marker[0] = '\0';
+    *worst_shown = 0;
+    if (cut > 0) {
+        (void)snprintf(marker, marker_size, "[... %u line%s cut ...]", (unsigned)cut,
+                       cut == 1 ? "" : "s");
+        len += strlen(marker) + 1;
+        if (!worst_kept) {
+            len += strlen(b->worst) + 1;
+            *worst_shown = 1;
+        }
+    }
+    return len; /* one '\n' too many: room for the NUL */
+}
+
+static char *put(char *p, const char *line, int *first)
+{
+    if (!*first) {
+        *p++ = '\n';
+    }
+    *first = 0;
+    size_t n = strlen(line);
+    memcpy(p, line, n + 1); /* the NUL is overwritten by the next line, or kept */
+    return p + n;
+}
+
+size_t ew_story_write(const ew_story_builder *b, char *out, size_t size)
+{
+    if (size == 0) {
+        return 0;
+    }
+    out[0] = '\0';
+    if (b->added == 0) {
+        return 0;
+    }
+    char marker[64];
+    int worst_shown = 0;
+    uint32_t head = b->head_len;
+    uint32_t skip = 0;
+    /* Drop from the middle until it fits: the oldest tail lines, then the
+     * last head lines (the first line always stays). */
+    while (story_len(b, head, skip, marker, sizeof(marker), &worst_shown) > size) {
+        if (skip < b->tail_len) {
+            skip++;
+        } else if (head > 1) {
+            head--;
+        } else {
+            break;
+        }
+    }
+    size_t need = story_len(b, head, skip, marker, sizeof(marker), &worst_shown);
+    char *p = out;
+    int first = 1;
+    if (need > size) {
+        /* Even one line and the marker are too long: the first line, cut. */
+        ew_copy_field(out, size, b->head[0]);
+        return strlen(out);
+    }
+    for (uint32_t i = 0; i < head; i++) {
+        p = put(p, b->head[i], &first);
+    }
+    if (marker[0] != '\0') {
+        p = put(p, marker, &first);
+        if (worst_shown) {
+            p = put(p, b->worst, &first);
+        }
+    }
+    for (uint32_t i = skip; i < b->tail_len; i++) {
+        p = put(p, b->tail[tail_slot(b, i)], &first);
+    }
+    *p = '\0';
+    return (size_t)(p - out);
+}
