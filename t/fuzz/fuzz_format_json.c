@@ -10,6 +10,8 @@
 
 #include "fuzz_support.h"
 
+#include <apr_strings.h>
+
 static const fz_json *need(const fz_json *obj, const char *key, fz_json_type type, const char *doc)
 {
     const fz_json *v = fz_json_get(obj, key);
@@ -118,6 +120,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_str(p, o, "file", f->file, doc);
         check_str(p, o, "handler", f->handler, doc);
         check_str(p, o, "message", f->message, doc);
+        /* The story: one string per line, each the line as given. */
+        const char *story = snap.recent_story != NULL ? snap.recent_story[i] : NULL;
+        const fz_json *msgs = fz_json_get(o, "messages");
+        FZ_CHECK((story != NULL) == (msgs != NULL), doc);
+        if (story != NULL) {
+            FZ_CHECK(msgs->type == FZ_JARR, doc);
+            uint32_t k = 0;
+            for (const char *line = story;; k++) {
+                const char *nl = strchr(line, '\n');
+                FZ_CHECK(k < msgs->count && msgs->kids[k]->type == FZ_JSTR, doc);
+                ew_buf want;
+                ew_buf_init(&want, p, 64);
+                fz_expect_utf8(
+                    &want, apr_pstrndup(p, line, nl != NULL ? (size_t)(nl - line) : strlen(line)),
+                    0, "");
+                FZ_CHECK(msgs->kids[k]->len == want.len &&
+                             memcmp(msgs->kids[k]->str, want.data, want.len) == 0,
+                         doc);
+                if (nl == NULL) {
+                    break;
+                }
+                line = nl + 1;
+            }
+            FZ_CHECK(k + 1 == msgs->count, doc);
+        }
         check_i(o, "time_us", (long long)f->time_us, doc);
         check_i(o, "pid", (long long)f->pid, doc);
     }

@@ -159,6 +159,36 @@ void fz_snapshot(fz_reader *r, apr_pool_t *p, ew_snapshot *snap)
         fz_str(r, f->file, sizeof(f->file));
         fz_str(r, f->message, sizeof(f->message));
     }
+    /* Timeline: markers (any event number, time and gap) and, sometimes,
+     * an hour or a day of per-minute history from any start. */
+    snap->markers_len = fz_u8(r) % (EW_MARKERS + 1);
+    for (uint32_t i = 0; i < snap->markers_len; i++) {
+        snap->markers[i].time_us = (int64_t)fz_u64(r);
+        snap->markers[i].gap_us = (int64_t)fz_u64(r);
+        snap->markers[i].event = fz_u8(r) % 5;
+    }
+    uint8_t hist = fz_u8(r);
+    if ((hist & 1) != 0) {
+        snap->history_len = (hist & 2) != 0 ? EW_HISTORY_MINUTES : 60;
+        snap->history = apr_pcalloc(p, snap->history_len * sizeof(*snap->history));
+        int64_t start = (int64_t)(fz_u64(r) % 4000000000ull) * EW_MINUTE_US;
+        for (uint32_t i = 0; i < snap->history_len; i++) {
+            snap->history[i].minute_us = start + (int64_t)i * EW_MINUTE_US;
+            uint8_t c = i % 7 == 0 ? fz_u8(r) : 0;
+            snap->history[i].count_5xx = c;
+            snap->history[i].count_500 = c / 2;
+            snap->history[i].crashes = c % 3;
+        }
+    }
+    /* Error stories for some entries: lines joined by '\n' (any byte else). */
+    if ((fz_u8(r) & 1) != 0) {
+        snap->recent_story = apr_pcalloc(p, (snap->recent_len + 1) * sizeof(char *));
+        for (uint32_t i = 0; i < snap->recent_len; i++) {
+            if ((fz_u8(r) & 1) != 0) {
+                snap->recent_story[i] = fz_pstr(r, p, 600);
+            }
+        }
+    }
 }
 
 /* A double from 8 fuzz bytes: any bit pattern, NaN and infinities too. */
