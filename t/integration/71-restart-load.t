@@ -96,8 +96,10 @@ sub warm_up_survived {
     my %f = map { short($_->{file}) => $_->{count} } @{ $doc->{files} };
     is($f{'many-1'}, 2, "$L: the file table still has many-1 with count 2");
     is($f{'many-2'}, 1, "$L: the file table still has many-2 with count 1");
-    my @old = @{ $doc->{recent} }[-3 .. -1];
-    is_deeply(\@old, $before->{recent}, "$L: the ring still holds the warm-up's three entries, unchanged");
+    # Stories are kept for the newest 64 failures only: compare the rest.
+    my @old = map { my %e = %$_; delete $e{messages}; \%e } @{ $doc->{recent} }[-3 .. -1];
+    my @was = map { my %e = %$_; delete $e{messages}; \%e } @{ $before->{recent} };
+    is_deeply(\@old, \@was, "$L: the ring still holds the warm-up's three entries, unchanged");
     is($doc->{since_us}, $before->{since_us}, "$L: since_us unchanged (the same counting period)");
     return;
 }

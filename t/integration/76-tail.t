@@ -218,7 +218,10 @@ sub run_suite {
         is($doc->{latest_seq}, $obj->{seq}, "$mpm: ?json latest_seq is that seq");
         my ($entry) = grep { $_->{seq} == $obj->{seq} } @{ $doc->{recent} };
         delete $obj->{type};
-        is_deeply($obj, $entry, "$mpm: the NDJSON object equals ?json's recent entry");
+        # ?json adds the error story (messages); a tail line keeps message.
+        my %without_story = %{ $entry || {} };
+        ok(delete $without_story{messages}, "$mpm: ?json's entry has its story");
+        is_deeply($obj, \%without_story, "$mpm: the NDJSON object equals ?json's recent entry, story aside");
         $t->close;
     }
 
