@@ -34,7 +34,7 @@ DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli
 # threaded crash test; chromium: the page in a real browser (63-timeline.t).
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
-PURE_SRC = src/story.c src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.c src/format_json.c src/format_chart.c \
+PURE_SRC = src/access.c src/story.c src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.c src/format_json.c src/format_chart.c \
 	src/format_html.c src/format_metrics.c src/format_time.c src/net.c src/attribution.c src/query.c \
 	src/format_tail.c src/tail_wait.c src/store_persist.c src/store_history.c src/accept.c
 # httpd glue.

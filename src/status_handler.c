@@ -13,6 +13,7 @@
 #include "http_request.h"
 
 #include "ew_accept.h"
+#include "ew_access.h"
 #include "ew_buf.h"
 #include "ew_format.h"
 #include "ew_module.h"
@@ -46,6 +47,13 @@ static int send_text(request_rec *r, int status, const char *content_type, const
     ap_set_content_type(r, content_type);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    /* A second line of defence for the page's attacker-written strings: no
+     * script, no outside resource, no framing; the inline style and the
+     * inline SVG charts need nothing more. */
+    apr_table_setn(r->headers_out, "Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
     ap_set_content_length(r, (apr_off_t)len);
     if (!r->header_only) {
         ew_write_body(r, body, len);
@@ -61,18 +69,116 @@ static int wants_openmetrics(const request_rec *r)
     return ew_accept_wants_openmetrics(apr_table_get(r->headers_in, "Accept"));
 }
 
-/* Defence in depth: even if Require lines admit a remote client, file paths
- * and error messages stay local unless the admin opts in. Both the TCP peer
- * and the client address that mod_remoteip may have taken from a trusted
- * proxy must be loopback: behind a local reverse proxy the peer alone is
- * always 127.0.0.1. */
-int ew_client_may_see_details(const request_rec *r)
+/* Why a request may not see the store's details. */
+typedef enum {
+    EW_ACCESS_OK,
+    EW_ACCESS_REMOTE,  /* the client is not on this machine */
+    EW_ACCESS_PROXIED, /* a local proxy forwarded it for someone unknown */
+    EW_ACCESS_HOST     /* a foreign Host: DNS rebinding, or a wrong name */
+} ew_access;
+
+static int has_forwarding_header(const request_rec *r)
 {
-    if (ew_dir_config(r)->allow_remote == 1) {
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)(void *)arr->elts;
+    for (int i = 0; i < arr->nelts; i++) {
+        if (ew_is_forwarding_header(e[i].key)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The vhost's ServerName or one of its ServerAlias names (wildcards too). */
+static int names_this_server(const request_rec *r, const char *host)
+{
+    const server_rec *s = r->server;
+    if (s->server_hostname != NULL && ew_host_matches(host, s->server_hostname)) {
         return 1;
     }
-    return ew_sockaddr_is_loopback(r->connection->client_addr) &&
-           ew_sockaddr_is_loopback(r->useragent_addr);
+    const apr_array_header_t *lists[2] = {s->names, s->wild_names};
+    for (int l = 0; l < 2; l++) {
+        const apr_array_header_t *names = lists[l];
+        for (int i = 0; names != NULL && i < names->nelts; i++) {
+            if (ew_host_matches(host, ((const char *const *)(void *)names->elts)[i])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Defence in depth: even if Require lines admit a remote client, file
+ * paths and error messages stay local unless the admin opts in
+ * (ErrWatchAllowRemote On hands the decision to Require alone).
+ * - The client: when mod_remoteip resolved it from a trusted proxy, that
+ *   address (mod_remoteip stops at the first untrusted hop, whatever a
+ *   client wrote into the header); otherwise the TCP peer, and a request
+ *   that carries a forwarding header came through a proxy: behind a local
+ *   reverse proxy the peer is always 127.0.0.1, so it counts as remote.
+ * - The Host: none, an IP literal, localhost, or this vhost's own names; a
+ *   page that rebinds its own name to 127.0.0.1 sends its name. */
+static ew_access access_of(const request_rec *r)
+{
+    if (ew_dir_config(r)->allow_remote == 1) {
+        return EW_ACCESS_OK;
+    }
+    const conn_rec *c = r->connection;
+    int resolved = r->useragent_addr != NULL && r->useragent_addr != c->client_addr;
+    if (resolved) {
+        if (!ew_sockaddr_is_loopback(r->useragent_addr)) {
+            return EW_ACCESS_REMOTE;
+        }
+    } else {
+        if (!ew_sockaddr_is_loopback(c->client_addr)) {
+            return EW_ACCESS_REMOTE;
+        }
+        if (has_forwarding_header(r)) {
+            return EW_ACCESS_PROXIED;
+        }
+    }
+    if (!ew_host_is_local_form(r->hostname) && !names_this_server(r, r->hostname)) {
+        return EW_ACCESS_HOST;
+    }
+    return EW_ACCESS_OK;
+}
+
+int ew_client_may_see_details(const request_rec *r)
+{
+    return access_of(r) == EW_ACCESS_OK;
+}
+
+/* A refusal: one line for the client, one info line for the log (not
+ * warn: a scanner must not be able to fill the error log). */
+static int refuse(request_rec *r, ew_access why)
+{
+    const char *body;
+    int status = HTTP_FORBIDDEN;
+    switch (why) {
+    case EW_ACCESS_PROXIED:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "EW1501: status page refused: request forwarded by a proxy at %s "
+                      "(trust the proxy with mod_remoteip, or see ErrWatchAllowRemote)",
+                      r->useragent_ip);
+        body = "errwatch: forwarded by a proxy, so the client is not known to be local\n";
+        break;
+    case EW_ACCESS_HOST:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "EW1502: status page refused: Host \"%s\" is not this server's name, "
+                      "an IP address or localhost",
+                      r->hostname);
+        status = HTTP_MISDIRECTED_REQUEST;
+        body = "errwatch: this Host is not this server's name, an IP address or localhost\n";
+        break;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "EW0201: status page refused to non-loopback client %s "
+                      "(see ErrWatchAllowRemote)",
+                      r->useragent_ip);
+        body = "errwatch: the status page is for clients on this machine\n";
+        break;
+    }
+    return send_text(r, status, "text/plain; charset=utf-8", body, strlen(body));
 }
 
 static __attribute__((noinline)) int serve_status(request_rec *r);
@@ -91,12 +197,9 @@ int ew_status_handler(request_rec *r)
 
 static int serve_status(request_rec *r)
 {
-    if (!ew_client_may_see_details(r)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "EW0201: status page refused to non-loopback client %s "
-                      "(see ErrWatchAllowRemote)",
-                      r->useragent_ip);
-        return HTTP_FORBIDDEN;
+    ew_access access = access_of(r);
+    if (access != EW_ACCESS_OK) {
+        return refuse(r, access);
     }
     /* The Allow header of the 405 (GET implies HEAD). */
     ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);

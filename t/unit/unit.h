@@ -20,6 +20,7 @@ Suite *persist_suite(void);
 Suite *accept_suite(void);
 Suite *slots_suite(void);
 Suite *story_suite(void);
+Suite *access_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 
