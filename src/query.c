@@ -61,23 +61,52 @@ static int parse_seq(const char *p, long n, uint64_t *out)
     return 0;
 }
 
+/* What a query's parameters have said so far, to refuse repeats. */
+typedef struct seen_params {
+    int tail, format, sort;
+    ew_query_kind kind_word; /* the format named (auto, json, metrics), or EW_QUERY_HTML */
+} seen_params;
+
+typedef int (*param_fn)(const char *p, size_t n, ew_query *out, seen_params *seen);
+
+/* Calls fn for each '&'-separated parameter of args; an empty one is an
+ * error. */
+static int each_param(const char *args, ew_query *out, param_fn fn, seen_params *seen)
+{
+    const char *p = args;
+    for (;;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+        if (n == 0) {
+            return invalid(out, "empty parameter (two '&' in a row, or one at an end)");
+        }
+        if (fn(p, n, out, seen) != 0) {
+            return -1;
+        }
+        if (amp == NULL) {
+            return 0;
+        }
+        p = amp + 1;
+    }
+}
+
 /* One '&'-separated parameter of a ?tail query. */
-static int tail_param(const char *p, size_t n, ew_query *out, int *seen_tail, int *seen_format)
+static int tail_param(const char *p, size_t n, ew_query *out, seen_params *seen)
 {
     const char *v;
     long vn;
     if (word_is(p, n, "tail")) {
-        if (*seen_tail) {
+        if (seen->tail) {
             return invalid(out, "tail is given twice");
         }
-        *seen_tail = 1;
+        seen->tail = 1;
         return 0;
     }
     if ((vn = value_of(p, n, "format", &v)) >= 0) {
-        if (*seen_format) {
+        if (seen->format) {
             return invalid(out, "format is given twice");
         }
-        *seen_format = 1;
+        seen->format = 1;
         if (vn == 4 && strncmp(v, "json", 4) == 0) {
             out->tail_json = 1;
         } else if (vn == 4 && strncmp(v, "text", 4) == 0) {
@@ -103,24 +132,11 @@ static int tail_param(const char *p, size_t n, ew_query *out, int *seen_tail, in
 
 static int parse_tail(const char *args, ew_query *out)
 {
-    int seen_tail = 0;
-    int seen_format = 0;
-    const char *p = args;
-    for (;;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
-        if (n == 0) {
-            return invalid(out, "empty parameter (two '&' in a row, or one at an end)");
-        }
-        if (tail_param(p, n, out, &seen_tail, &seen_format) != 0) {
-            return -1;
-        }
-        if (amp == NULL) {
-            break;
-        }
-        p = amp + 1;
+    seen_params seen = {0, 0, 0, EW_QUERY_HTML};
+    if (each_param(args, out, tail_param, &seen) != 0) {
+        return -1;
     }
-    if (!seen_tail) {
+    if (!seen.tail) {
         return invalid(out, "format and since go with ?tail only");
     }
     out->kind = EW_QUERY_TAIL;
@@ -142,10 +158,8 @@ static uint32_t history_span(const char *v, long n)
     return 0;
 }
 
-/* One '&'-separated parameter of a view query (not ?tail). *kind_word is
- * the format named (auto, json, metrics), EW_QUERY_HTML if none yet. */
-static int view_param(const char *p, size_t n, ew_query *out, ew_query_kind *kind_word,
-                      int *seen_sort)
+/* One '&'-separated parameter of a view query (not ?tail). */
+static int view_param(const char *p, size_t n, ew_query *out, seen_params *seen)
 {
     static const struct {
         const char *name;
@@ -157,10 +171,10 @@ static int view_param(const char *p, size_t n, ew_query *out, ew_query_kind *kin
     };
     for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
         if (word_is(p, n, forms[i].name)) {
-            if (*kind_word != EW_QUERY_HTML) {
+            if (seen->kind_word != EW_QUERY_HTML) {
                 return invalid(out, "more than one format (auto, json, metrics)");
             }
-            *kind_word = forms[i].kind;
+            seen->kind_word = forms[i].kind;
             return 0;
         }
     }
@@ -185,10 +199,10 @@ static int view_param(const char *p, size_t n, ew_query *out, ew_query_kind *kin
         return 0;
     }
     if ((vn = value_of(p, n, "sort", &v)) >= 0) {
-        if (*seen_sort) {
+        if (seen->sort) {
             return invalid(out, "sort is given twice");
         }
-        *seen_sort = 1;
+        seen->sort = 1;
         if (vn == 4 && strncmp(v, "last", 4) == 0) {
             out->sort_by_last = 1;
         } else if (!(vn == 5 && strncmp(v, "count", 5) == 0)) {
@@ -201,24 +215,12 @@ static int view_param(const char *p, size_t n, ew_query *out, ew_query_kind *kin
 
 static int parse_view(const char *args, ew_query *out)
 {
-    ew_query_kind kind_word = EW_QUERY_HTML;
-    int seen_sort = 0;
-    const char *p = args;
-    for (;;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
-        if (n == 0) {
-            return invalid(out, "empty parameter (two '&' in a row, or one at an end)");
-        }
-        if (view_param(p, n, out, &kind_word, &seen_sort) != 0) {
-            return -1;
-        }
-        if (amp == NULL) {
-            break;
-        }
-        p = amp + 1;
+    seen_params seen = {0, 0, 0, EW_QUERY_HTML};
+    if (each_param(args, out, view_param, &seen) != 0) {
+        return -1;
     }
-    int html_params = out->refresh != 0 || seen_sort;
+    ew_query_kind kind_word = seen.kind_word;
+    int html_params = out->refresh != 0 || seen.sort;
     switch (kind_word) {
     case EW_QUERY_HTML:
         if (out->history_minutes != 0) {
