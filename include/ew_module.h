@@ -84,6 +84,12 @@ void ew_capture_register_hooks(apr_pool_t *p);
  * asks (src/capture.c keeps it in the request's state). */
 void ew_request_note_status_url(request_rec *r);
 int ew_request_is_status_url(const request_rec *r);
+/* The client's URL path, %-decoded, without the query string. */
+static inline const char *ew_request_path(const request_rec *r)
+{
+    return r->parsed_uri.path != NULL ? r->parsed_uri.path : r->uri;
+}
+
 /* "host:port" into dst (src/capture.c). */
 void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port);
 

@@ -94,6 +94,17 @@ static request_rec *chain_final(request_rec *r)
     return r;
 }
 
+/* The URI a record keeps: the path, and the query string only with
+ * ErrWatchQueryString On. */
+static const char *recorded_uri(request_rec *origin)
+{
+    const char *path = ew_request_path(origin);
+    if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
+        return apr_pstrcat(origin->pool, path, "?", origin->args, NULL);
+    }
+    return path;
+}
+
 /* The failing request: the earliest one in the chain whose own status is
  * 5xx. For ErrorDocument that is the original request; behind a rewrite
  * front controller it is the script that ran. Without one, the final
@@ -177,16 +188,12 @@ static int dispatch_handler(request_rec *r)
          * URI in the slot: no script runs to crash, and copying its path
          * would cost more than the rest of the slot's writes. */
         if (r->handler != r->content_type) {
-            const ew_req_state *os = state_peek(chain_origin(r));
+            request_rec *origin = chain_origin(r);
+            const ew_req_state *os = state_peek(origin);
             if (os != NULL && os->slot != NULL) {
                 ew_slot_set_target(os->slot, r->handler, r->filename);
-                const request_rec *origin = chain_origin(r);
                 if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
-                    ew_slot_set_uri(os->slot, apr_pstrcat(r->pool,
-                                                          origin->parsed_uri.path != NULL
-                                                              ? origin->parsed_uri.path
-                                                              : origin->uri,
-                                                          "?", origin->args, NULL));
+                    ew_slot_set_uri(os->slot, recorded_uri(origin));
                 }
             }
         }
@@ -321,11 +328,7 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     f.event = EW_EVENT_FAILURE;
     ew_copy_field(f.method, sizeof(f.method), origin->method);
 
-    const char *path = origin->parsed_uri.path != NULL ? origin->parsed_uri.path : origin->uri;
-    if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
-        path = apr_pstrcat(origin->pool, path, "?", origin->args, NULL);
-    }
-    ew_copy_field(f.uri, sizeof(f.uri), path);
+    ew_copy_field(f.uri, sizeof(f.uri), recorded_uri(origin));
 
     const server_rec *s = origin->server;
     ew_format_vhost(f.vhost, sizeof(f.vhost), s->server_hostname,

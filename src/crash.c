@@ -194,8 +194,8 @@ ew_worker_slot *ew_slot_begin_request(const request_rec *r)
          * only those are copied by name. */
         const char *method = r->method_number >= M_INVALID || r->header_only ? r->method : NULL;
         ew_slot_begin(slot, child_pid, r->request_time, r->method_number, method,
-                      r->parsed_uri.path != NULL ? r->parsed_uri.path : r->uri,
-                      (uint64_t)(uintptr_t)s, vhost_tag(child_generation, port));
+                      ew_request_path(r), (uint64_t)(uintptr_t)s,
+                      vhost_tag(child_generation, port));
     }
     return slot;
 }

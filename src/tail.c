@@ -49,6 +49,7 @@ typedef struct tail_slot {
     /* For a child that exits while the tail sleeps (below). */
     volatile sig_atomic_t sleeping;
     request_rec *r;
+    int fd; /* the client's socket (socket_fd), or -1 */
     ew_buf *out;
     int json;
     uint64_t last;
@@ -70,9 +71,7 @@ static apr_status_t end_on_exit(void *data)
         return APR_SUCCESS;
     }
     ts->sleeping = 0;
-    apr_socket_t *sock = ap_get_conn_socket(ts->r->connection);
-    apr_os_sock_t fd = -1;
-    if (sock == NULL || apr_os_sock_get(&fd, sock) != APR_SUCCESS || fd < 0) {
+    if (ts->fd < 0) {
         return APR_SUCCESS;
     }
     ew_buf *b = ts->out;
@@ -88,7 +87,7 @@ static apr_status_t end_on_exit(void *data)
         {.iov_base = tail, .iov_len = chunked ? sizeof(tail) - 1 : 0},
     };
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 3};
-    (void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)sendmsg(ts->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     return APR_SUCCESS;
 }
 
@@ -231,6 +230,7 @@ int ew_tail_serve(request_rec *r, const ew_query *query)
     int fd = socket_fd(r);
     ts->sleeping = 0;
     ts->r = r;
+    ts->fd = fd;
     ts->out = &b;
     ts->json = json;
     ts->last = 0;
