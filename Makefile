@@ -308,7 +308,7 @@ bench-smoke: deps all
 	build/slots_bench 2 1000000
 
 # Store micro-benchmark (lock hold times); see bench/README.md.
-build/store_bench: bench/store_bench.c $(PURE_SRC) $(HEADERS)
+build/store_bench: bench/store_bench.c bench/bench_failure.h $(PURE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
 	    -o $@ bench/store_bench.c $(PURE_SRC) $(UNIT_LIBS)
@@ -327,7 +327,7 @@ fuzz-state-seeds: $(PURE_SRC) $(HEADERS)
 	build/make_state_seeds t/fuzz/corpus/state
 
 # Lock hold per reader at the largest table sizes (issue 17).
-build/lock_bench: bench/lock_bench.c $(PURE_SRC) $(HEADERS)
+build/lock_bench: bench/lock_bench.c bench/bench_failure.h $(PURE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -DEW_STORE_BENCH -I include \
 	    $(shell pkg-config --cflags apr-1) -o $@ bench/lock_bench.c $(PURE_SRC) $(UNIT_LIBS)

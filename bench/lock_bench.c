@@ -25,28 +25,12 @@
 
 #include "ew_format.h"
 #include "ew_store.h"
+#include "bench_failure.h"
 
 extern double ew_store_bench_last_hold_ns;
 
 #define BATCH 16
 
-static ew_failure failure_for(uint32_t i)
-{
-    ew_failure f;
-    memset(&f, 0, sizeof(f));
-    f.time_us = 1700000000000000LL + i;
-    f.status = 500;
-    ew_copy_field(f.method, sizeof(f.method), "GET");
-    ew_copy_field(f.uri, sizeof(f.uri), "/wp/2024/a-pretty-permalink/");
-    ew_copy_field(f.vhost, sizeof(f.vhost), "www.example.com:443");
-    ew_copy_field(f.handler, sizeof(f.handler), "application/x-httpd-php");
-    snprintf(f.file, sizeof(f.file), "/var/www/html/wp-content/plugins/p%07u/x.php", i);
-    ew_copy_field(f.message, sizeof(f.message),
-                  "PHP Fatal error:  Uncaught Error: Failed opening required "
-                  "'/var/www/html/wp-includes/class-wp-locale.phpp' in "
-                  "/var/www/html/wp-settings.php:2");
-    return f;
-}
 
 /* A view: the store call the status handler makes for it. */
 typedef struct view {
@@ -86,7 +70,7 @@ int main(int argc, char **argv)
         return 1;
     }
     for (uint32_t i = 0; i < files; i++) {
-        ew_failure f = failure_for(i);
+        ew_failure f = bench_failure(i);
         if (ew_store_record_failure(st, &f) != 0) {
             return 1;
         }

@@ -15,6 +15,7 @@
 
 #include "ew_format.h"
 #include "ew_store.h"
+#include "bench_failure.h"
 
 static double now_ns(void)
 {
@@ -23,23 +24,6 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static ew_failure failure_for(int i)
-{
-    ew_failure f;
-    memset(&f, 0, sizeof(f));
-    f.time_us = 1700000000000000LL + i;
-    f.status = 500;
-    ew_copy_field(f.method, sizeof(f.method), "GET");
-    ew_copy_field(f.uri, sizeof(f.uri), "/wp/2024/a-pretty-permalink/");
-    ew_copy_field(f.vhost, sizeof(f.vhost), "www.example.com:443");
-    ew_copy_field(f.handler, sizeof(f.handler), "application/x-httpd-php");
-    snprintf(f.file, sizeof(f.file), "/var/www/html/wp-content/plugins/p%06d/x.php", i);
-    ew_copy_field(f.message, sizeof(f.message),
-                  "PHP Fatal error:  Uncaught Error: Failed opening required "
-                  "'/var/www/html/wp-includes/class-wp-locale.phpp' (include_path='.:/usr/share/"
-                  "php') in /var/www/html/wp-settings.php:2");
-    return f;
-}
 
 int main(int argc, char **argv)
 {
@@ -68,7 +52,7 @@ int main(int argc, char **argv)
     double count_ns = (now_ns() - t0) / ROUNDS;
 
     /* The same file over and over: the table hit path. */
-    ew_failure same = failure_for(0);
+    ew_failure same = bench_failure(0);
     t0 = now_ns();
     for (int i = 0; i < ROUNDS; i++) {
         ew_store_record_failure(st, &same);
@@ -78,7 +62,7 @@ int main(int argc, char **argv)
     /* A new file every time with a full table: eviction on every call. */
     ew_failure *distinct = malloc(ROUNDS * sizeof(*distinct));
     for (int i = 0; i < ROUNDS; i++) {
-        distinct[i] = failure_for(i + 1);
+        distinct[i] = bench_failure((uint32_t)i + 1);
     }
     t0 = now_ns();
     for (int i = 0; i < ROUNDS; i++) {
