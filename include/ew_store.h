@@ -170,18 +170,6 @@ typedef struct ew_snapshot {
     ew_history_minute *history;
 } ew_snapshot;
 
-/* The table sizes a view prints: never less than the rows it holds (a
- * snapshot built by hand may set only those). */
-static inline uint32_t ew_snapshot_files_total(const ew_snapshot *s)
-{
-    return s->files_total > s->files_len ? s->files_total : s->files_len;
-}
-
-static inline uint32_t ew_snapshot_recent_total(const ew_snapshot *s)
-{
-    return s->recent_total > s->recent_len ? s->recent_total : s->recent_len;
-}
-
 typedef struct ew_store ew_store;
 
 /* Bytes for the header (counters, lock, windows, handler rows), for the

@@ -162,7 +162,7 @@ static void ew_html_summary(ew_buf *b, const ew_snapshot *snap)
     ew_buf_printf(b,
                   "<tr><th>Files tracked</th><td>%u of %u (%llu evicted)</td></tr>\n"
                   "<tr><th>Failures recorded</th><td>%llu</td></tr>\n",
-                  (unsigned)ew_snapshot_files_total(snap), (unsigned)snap->files_capacity,
+                  (unsigned)snap->files_total, (unsigned)snap->files_capacity,
                   (unsigned long long)snap->files_evicted,
                   (unsigned long long)snap->failures_recorded);
     ew_buf_puts(b, "</table>\n"
@@ -280,9 +280,9 @@ static void ew_html_files(ew_buf *b, const ew_snapshot *snap, const ew_html_opti
     }
     ew_buf_puts(b, "</nav>\n");
     uint32_t n = ew_html_min(snap->files_len, EW_HTML_TOP_FILES);
-    if (n < ew_snapshot_files_total(snap)) {
+    if (n < snap->files_total) {
         ew_buf_printf(b, "<p>Showing %u of %u files.</p>\n", (unsigned)n,
-                      (unsigned)ew_snapshot_files_total(snap));
+                      (unsigned)snap->files_total);
     }
     ew_buf_puts(b, "<div class=\"scroll\">");
     ew_html_files_table(b, snap, n, 1);
@@ -297,9 +297,9 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
         return;
     }
     uint32_t n = ew_html_min(snap->recent_len, EW_HTML_RECENT);
-    if (n < ew_snapshot_recent_total(snap)) {
+    if (n < snap->recent_total) {
         ew_buf_printf(b, "<p>Showing the latest %u of %u.</p>\n", (unsigned)n,
-                      (unsigned)ew_snapshot_recent_total(snap));
+                      (unsigned)snap->recent_total);
     }
     ew_buf_puts(b, "<div class=\"scroll\"><table "
                    "class=\"recent\">\n<tr><th>Time</th><th>Status</th><th>Method</th>"

@@ -353,7 +353,7 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     EW_BUF_LIT(b, "\"store\":{\"files_capacity\":");
     ew_buf_put_u64(b, snap->files_capacity);
     EW_BUF_LIT(b, ",\"files_tracked\":");
-    ew_buf_put_u64(b, ew_snapshot_files_total(snap));
+    ew_buf_put_u64(b, snap->files_total);
     EW_BUF_LIT(b, ",\"files_evicted\":");
     ew_buf_put_u64(b, snap->files_evicted);
     EW_BUF_LIT(b, ",\"recent_capacity\":");

@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_u(keys, "Total Accesses", snap.requests_total, b.data);
     check_u(keys, "Errors5xx", snap.requests_by_class[5], b.data);
     check_u(keys, "Errors500", snap.errors_by_code[0], b.data);
-    check_u(keys, "ErrorFiles", snap.files_len, b.data);
+    check_u(keys, "ErrorFiles", snap.files_total, b.data);
 
     ew_buf errors;
     ew_buf_init(&errors, p, 512);

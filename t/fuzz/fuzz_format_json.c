@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     const fz_json *store = need(root, "store", FZ_JOBJ, doc);
-    check_u(store, "files_tracked", snap.files_len, doc);
+    check_u(store, "files_tracked", snap.files_total, doc);
     check_u(store, "files_evicted", snap.files_evicted, doc);
     check_u(store, "files_capacity", snap.files_capacity, doc);
     check_u(store, "recent_capacity", snap.recent_capacity, doc);

@@ -130,6 +130,7 @@ void fz_snapshot(fz_reader *r, apr_pool_t *p, ew_snapshot *snap)
     }
 
     snap->files_len = fz_u8(r) % (FZ_ROWS_MAX + 1);
+    snap->files_total = snap->files_len + fz_u8(r) % 3; /* a view may show fewer */
     snap->files_capacity = snap->files_len + fz_u8(r);
     snap->files = apr_pcalloc(p, (snap->files_len + 1) * sizeof(*snap->files));
     for (uint32_t i = 0; i < snap->files_len; i++) {
@@ -144,6 +145,7 @@ void fz_snapshot(fz_reader *r, apr_pool_t *p, ew_snapshot *snap)
     }
 
     snap->recent_len = fz_u8(r) % (FZ_ROWS_MAX + 1);
+    snap->recent_total = snap->recent_len + fz_u8(r) % 3;
     snap->recent_capacity = snap->recent_len + fz_u8(r);
     snap->recent = apr_pcalloc(p, (snap->recent_len + 1) * sizeof(*snap->recent));
     for (uint32_t i = 0; i < snap->recent_len; i++) {

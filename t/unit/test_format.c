@@ -156,6 +156,7 @@ static void fill_auto_snapshot(ew_snapshot *snap)
     snap->bytes_sent = 102400 + 500;         /* 100 kB, the rest is dropped */
     snap->duration_us_total = 2000000 + 999; /* 2000 ms, the rest is dropped */
     snap->files_len = 2;
+    snap->files_total = 2;
     snap->files_evicted = 7;
     snap->window_500[0] = 1; /* last 1 minute */
     snap->window_500[1] = 2; /* 5 */
@@ -512,6 +513,7 @@ static void fill_json_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_failure
     SET(file->handler, "application/x-httpd-php");
     SET(file->message, HOSTILE_MESSAGE);
     snap->files_len = 1;
+    snap->files_total = 1;
     snap->files = file;
 
     fail->seq = 3;
@@ -526,6 +528,7 @@ static void fill_json_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_failure
     SET(fail->file, HOSTILE_FILE);
     SET(fail->message, HOSTILE_MESSAGE);
     snap->recent_len = 1;
+    snap->recent_total = 1;
     snap->recent = fail;
 }
 
@@ -641,6 +644,7 @@ START_TEST(json_status_order_and_lists)
     files[1].count = 9;
     snap.files = files;
     snap.files_len = 2;
+    snap.files_total = 2;
     recent[0].seq = 7;
     recent[1].seq = 6;
     recent[0].time_us = -1;
@@ -650,6 +654,7 @@ START_TEST(json_status_order_and_lists)
     recent[1].status = 500;
     snap.recent = recent;
     snap.recent_len = 2;
+    snap.recent_total = 2;
 
     ew_buf_init(&b, pool, 0);
     ew_format_json(&b, &snap);
@@ -781,8 +786,10 @@ START_TEST(html_limits)
     }
     snap.files = files;
     snap.files_len = NFILES;
+    snap.files_total = NFILES;
     snap.recent = recent;
     snap.recent_len = NRECENT;
+    snap.recent_total = NRECENT;
 
     ew_buf_init(&b, pool, 0);
     ew_format_html(&b, &snap);
@@ -848,6 +855,7 @@ START_TEST(html_section_lists_top_files_only)
     }
     snap.files = files;
     snap.files_len = NFILES;
+    snap.files_total = NFILES;
     ew_buf_init(&b, pool, 0);
     ew_format_html_section(&b, &snap, 1);
     ck_assert_uint_eq(count_occurrences(b.data, "/srv/top-"), EW_HTML_SECTION_FILES);
@@ -884,6 +892,7 @@ static void timeline_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_history_
     file->first_seen_us = HOUR_START + 10 * EW_MINUTE_US;
     snap->files = file;
     snap->files_len = 1;
+    snap->files_total = 1;
 }
 
 START_TEST(chart_bars_markers_and_words)
@@ -964,6 +973,7 @@ START_TEST(json_messages_from_the_story)
                         NULL};
     snap.recent = recent;
     snap.recent_len = 2;
+    snap.recent_total = 2;
     snap.recent_story = stories;
     ew_buf b;
     ew_buf_init(&b, pool, 0);
