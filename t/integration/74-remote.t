@@ -20,78 +20,10 @@ use lib "$FindBin::Bin/../lib";
 
 use Test::More;
 use ErrWatchTest qw(poll_until);
+use ErrWatchNetns qw(sh);
 
-my $ID   = $$ % 100000;
-my $NS   = "ewt$ID";
-my $HOST = "ewh$ID";    # root-namespace end (IFNAMSIZ: 15 characters at most)
-my $PEER = "ewc$ID";    # the client's end, moved into $NS
-
-sub sh {
-    my (@cmd) = @_;
-    my $out = `@{[join ' ', map { quotemeta } @cmd]} 2>&1`;
-    return ($? >> 8, $out);
-}
-
-my $made_ns   = 0;
-my $made_veth = 0;
-sub cleanup {
-    sh('ip', 'link', 'del', $HOST) if $made_veth;
-    sh('ip', 'netns', 'del', $NS)  if $made_ns;
-    ($made_ns, $made_veth) = (0, 0);
-    return;
-}
-END { local $?; cleanup() }
-# Interrupted: remove them at once, then die so that the harness's END
-# stops the server.
-for my $sig (qw(INT TERM HUP)) {
-    $SIG{$sig} = sub { cleanup(); die "caught SIG$sig\n" };
-}
-
-plan skip_all => 'needs root to create a network namespace and a veth pair (run make test as root)' if $> != 0;
-plan skip_all => 'needs ip(8) (package iproute2)' unless -x '/usr/sbin/ip' || -x '/sbin/ip' || -x '/usr/bin/ip';
-
-my ($rc, $out) = sh('ip', 'netns', 'add', $NS);
-plan skip_all => "the kernel refused a network namespace (ip netns add: $out)" if $rc;
-$made_ns = 1;
-
-# A /30 from 10.0.0.0/8 that no interface uses yet.
-my ($HOST_IP, $CLIENT_IP);
-my (undef, $addrs) = sh('ip', '-4', '-o', 'addr', 'show');
-for my $try (0 .. 50) {
-    my $n = ($ID + $try * 7919) % (1 << 22);
-    my ($b, $c, $d) = (200 + ($n >> 16) % 50, ($n >> 8) & 255, ($n & 63) << 2);
-    next if $addrs =~ /\b10\.$b\.$c\.(\d+)\// && $1 >= $d && $1 < $d + 4;
-    ($HOST_IP, $CLIENT_IP) = ("10.$b.$c." . ($d + 1), "10.$b.$c." . ($d + 2));
-    last;
-}
-unless ($HOST_IP) {
-    fail('a free /30 for the veth pair (10.200.0.0 - 10.249.255.255)');
-    cleanup();
-    done_testing;
-    exit 1;
-}
-
-for my $cmd (
-    ['ip', 'link', 'add', $HOST, 'type', 'veth', 'peer', 'name', $PEER],
-    ['ip', 'link', 'set', $PEER, 'netns', $NS],
-    ['ip', 'addr', 'add', "$HOST_IP/30", 'dev', $HOST],
-    ['ip', 'link', 'set', $HOST, 'up'],
-    ['ip', 'netns', 'exec', $NS, 'ip', 'addr', 'add', "$CLIENT_IP/30", 'dev', $PEER],
-    ['ip', 'netns', 'exec', $NS, 'ip', 'link', 'set', $PEER, 'up'],
-    ['ip', 'netns', 'exec', $NS, 'ip', 'link', 'set', 'lo', 'up'],
-    )
-{
-    my ($r, $o) = sh(@$cmd);
-    $made_veth = 1 if $cmd->[2] eq 'add' && $cmd->[1] eq 'link' && !$r;
-    if ($r) {
-        fail("@$cmd");
-        diag($o);
-        cleanup();
-        done_testing;
-        exit 1;
-    }
-}
-pass("namespace $NS with veth $HOST ($HOST_IP) <-> $PEER ($CLIENT_IP)");
+my $NET = ErrWatchNetns::setup();
+my ($NS, $HOST, $HOST_IP, $CLIENT_IP) = @{$NET}{qw(ns host_if host_ip client_ip)};
 
 my $PORT = ErrWatchTest::free_port();
 my $LISTEN = "Listen $HOST_IP:$PORT\n";
@@ -163,7 +95,7 @@ is($code, '403', 'ErrWatchAllowRemote On with another Require ip: 403');
 $s->stop;
 $s->scan_error_log('remote client');
 
-cleanup();
+ErrWatchNetns::cleanup();
 my (undef, $ns_list) = sh('ip', 'netns', 'list');
 unlike($ns_list, qr/^\Q$NS\E\b/m, "namespace $NS removed");
 my ($gone) = sh('ip', 'link', 'show', $HOST);
