@@ -133,9 +133,10 @@ SAN_CC ?= clang
 # The integration files run against the sanitized module: all but the load
 # and timing files (70, 71, 79), whose code paths the others and the
 # sanitized unit tests already cover, and which take a third of the time
-# under ASan. `make sanitize SANITIZE_TESTS=t/integration/71-restart-load.t`
+# under ASan, and the fleet file (83), which tests the Prometheus rules
+# with ?metrics requests that 40-metrics-status.t already sanitizes. `make sanitize SANITIZE_TESTS=t/integration/71-restart-load.t`
 # runs any file.
-SANITIZE_SKIP = 70-load.t 71-restart-load.t 79-no-false-crash.t
+SANITIZE_SKIP = 70-load.t 71-restart-load.t 79-no-false-crash.t 83-fleet.t
 SANITIZE_TESTS ?= $(filter-out $(addprefix t/integration/,$(SANITIZE_SKIP)),$(sort $(wildcard t/integration/*.t)))
 SAN_DIR = build/sanitize
 SAN_MODULE = $(SAN_DIR)/.libs/mod_errwatch.so
