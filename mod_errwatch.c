@@ -20,7 +20,6 @@ static void errwatch_register_hooks(apr_pool_t *p)
     ap_hook_post_config(ew_version_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ew_tail_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_monitor(ew_tail_monitor, NULL, NULL, APR_HOOK_MIDDLE);
-    ew_status_map_register_hooks();
     ew_capture_register_hooks(p);
     ew_crash_register_hooks();
     ew_status_hook_register();

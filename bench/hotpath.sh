@@ -61,7 +61,7 @@
 # repeat to a few instructions; the 500 rows, one connection per request,
 # move by a few hundred, with the wall-clock-driven work of the event MPM.
 #
-# Environment: N (2000), REPEAT (3), KEEP (0), BUILD (tree|head|<rev>), CONFIGS, EXTRA_CONF
+# Environment: CALLGRIND_OPTS (extra callgrind options, e.g. --dump-instr=yes), N (2000), REPEAT (3), KEEP (0), BUILD (tree|head|<rev>), CONFIGS, EXTRA_CONF
 # (a file Included by every configuration, e.g. your own <Location>s), PORT (random free port), BENCH_USER
 # (www-data when run as root), APACHE2 (/usr/sbin/apache2), OUT (bench/out).
 set -euo pipefail
@@ -324,7 +324,8 @@ run_one() {
 
     # An array, not a function: "$!" must be the server itself (setpriv and
     # Debian's valgrind wrapper both exec), not a subshell.
-    "${as_user[@]}" valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
+    # shellcheck disable=SC2086 # CALLGRIND_OPTS: extra options, split on spaces
+    "${as_user[@]}" valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" ${CALLGRIND_OPTS:-} \
         --log-file="$dir/valgrind.log" "$APACHE2" -X -f "$dir/httpd.conf" \
         </dev/null >"$dir/stdout.log" 2>&1 &
     server_pid=$!

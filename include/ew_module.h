@@ -64,13 +64,21 @@ uint32_t ew_conf_tail_keepalive(const server_rec *s);
  * `ErrWatchStateFile none`. */
 const char *ew_conf_state_file(apr_pool_t *p, const server_rec *s);
 uint32_t ew_conf_state_interval(const server_rec *s);
-const ew_dir_conf *ew_dir_config(const request_rec *r);
+static inline const ew_dir_conf *ew_dir_config(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &errwatch_module);
+}
 
-/* shm.c: the store, created in the parent and inherited by every child. */
+/* shm.c: the store, created in the parent and inherited by every child
+ * (NULL if it could not be made). Read inline on every request. */
 int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+extern ew_store *ew_shm_current __attribute__((visibility("hidden")));
+static inline ew_store *ew_shm_store(void)
+{
+    return ew_shm_current;
+}
 /* src/version.c: the Server header token and the start-up log line. */
 int ew_version_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
-ew_store *ew_shm_store(void);
 /* Was the store made new in this generation (first start, not a restart)? */
 int ew_shm_store_is_new(void);
 
@@ -80,10 +88,6 @@ void ew_persist_register_hooks(void);
 
 /* capture.c: hooks that see every request. */
 void ew_capture_register_hooks(apr_pool_t *p);
-/* translate_name saw `SetHandler errwatch` for this request; map_to_storage
- * asks (src/capture.c keeps it in the request's state). */
-void ew_request_note_status_url(request_rec *r);
-int ew_request_is_status_url(const request_rec *r);
 /* The client's URL path, %-decoded, without the query string. */
 static inline const char *ew_request_path(const request_rec *r)
 {
@@ -96,14 +100,42 @@ void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port);
 /* src/crash.c: per-worker slots and crash recording. */
 struct ew_worker_slot;
 void ew_crash_register_hooks(void);
-/* A request starts (post_read_request): writes it into the worker's slot
- * and returns the slot, or NULL when the request counts into the store's
- * shared counters (no slots, or an HTTP/2 stream). */
-struct ew_worker_slot *ew_slot_begin_request(const request_rec *r);
-/* Counts one logged response in slot (or, if NULL, the shared counters)
- * and clears the slot's in-flight request. */
-void ew_count_response(ew_store *store, struct ew_worker_slot *slot, int status, uint64_t bytes,
-                       uint64_t duration_us);
+
+/* What the hot path needs to find and fill the worker's slot, set by
+ * crash.c (post_config, child_init); read inline by capture.c's hooks, so
+ * that the 200 path makes no call for it. Hidden: no GOT load. */
+typedef struct ew_slot_hot {
+    struct ew_worker_slot *base; /* slot 0, or NULL without slots */
+    unsigned long count;
+    int by_conn_id; /* the MPM numbers connections as the scoreboard does */
+    int32_t pid;    /* this child's (getpid() once per child) */
+    int generation; /* the config generation this child serves */
+} ew_slot_hot;
+extern ew_slot_hot ew_hot_slots __attribute__((visibility("hidden")));
+
+/* The slot keeps the vhost as the server_rec's address plus this tag of
+ * the generation and port: the parent, which forked the child with the
+ * same configuration, names it if the generation is still its own
+ * (name_request in src/crash.c decodes it). */
+static inline uint64_t ew_vhost_tag(int generation, unsigned port)
+{
+    return ((uint64_t)(uint32_t)generation << 16) | (port & 0xffffu);
+}
+
+/* The scoreboard way to the worker's slot (MPMs other than prefork,
+ * worker and event). */
+struct ew_worker_slot *ew_worker_slot_lookup(const conn_rec *c);
+
+/* Counts a response logged by another worker than the one whose slot
+ * began it (event: finished in write completion), in here (the logging
+ * worker's slot, or the shared counters if NULL), and clears began if it
+ * still holds origin. counted 0: clears only (ErrWatch Off). */
+void ew_count_response_moved(ew_store *store, const request_rec *origin,
+                             struct ew_worker_slot *began, struct ew_worker_slot *here, int counted,
+                             int status, uint64_t bytes, uint64_t duration_us);
+/* The translate_name part of the status URL (src/status_map.c): whether
+ * r's <Location> says SetHandler errwatch. */
+int ew_status_url_configured(request_rec *r);
 
 /* status_handler.c: the status URL. */
 int ew_status_handler(request_rec *r);
@@ -117,10 +149,6 @@ void ew_write_body(request_rec *r, const char *data, size_t len);
 int ew_tail_serve(request_rec *r, const ew_query *query);
 void ew_tail_child_init(apr_pool_t *p, server_rec *s);
 int ew_tail_monitor(apr_pool_t *p, server_rec *s);
-
-/* status_map.c: the status URL skips per-directory processing
- * (<Directory>, .htaccess), so front-controller rewrites cannot swallow it. */
-void ew_status_map_register_hooks(void);
 
 /* status_hook.c: errwatch lines in mod_status's pages. */
 void ew_status_hook_register(void);

@@ -64,9 +64,12 @@ struct ew_worker_slot {
     _Atomic uint64_t bytes_sent;
     _Atomic uint64_t duration_us_total;
 
-    /* The request in flight: busy is set last on begin and cleared on end,
-     * with release order, so a reader that sees busy sees the fields. */
-    alignas(EW_SLOTS_ALIGN) _Atomic uint32_t busy;
+    /* The request in flight: busy holds its tag (never 0), set last on
+     * begin and cleared on end, with release order, so a reader that sees
+     * busy sees the fields. The tag lets a request that ends on another
+     * worker (event's write completion) clear it only if it is still
+     * there (ew_slot_release). */
+    alignas(EW_SLOTS_ALIGN) _Atomic uint64_t busy;
     int32_t pid;
     int64_t start_us;
     /* Numbers, not names: the method's and the vhost's names are looked up
@@ -105,12 +108,13 @@ static inline void ew_slot_copy(char *dst, size_t size, const char *src)
 }
 
 /* A request starts: what the parent records if the process dies before
- * ew_slot_end. The method and the vhost are kept as numbers that the
- * parent's ew_slot_namer turns into names: method_number (httpd's M_*),
- * with method the name only for a method without its own number (else
- * NULL); vhost_ref and vhost_tag, opaque to the slots (the glue's server
- * and generation). uri is copied. */
-static inline void ew_slot_begin(ew_worker_slot *slot, int32_t pid, int64_t start_us,
+ * ew_slot_end. tag (not 0) names the request for ew_slot_release. The
+ * method and the vhost are kept as numbers that the parent's ew_slot_namer
+ * turns into names: method_number (httpd's M_*), with method the name only
+ * for a method without its own number (else NULL); vhost_ref and
+ * vhost_tag, opaque to the slots (the glue's server and generation). uri is
+ * copied. */
+static inline void ew_slot_begin(ew_worker_slot *slot, uint64_t tag, int32_t pid, int64_t start_us,
                                  int32_t method_number, const char *method, const char *uri,
                                  uint64_t vhost_ref, uint64_t vhost_tag)
 {
@@ -127,7 +131,7 @@ static inline void ew_slot_begin(ew_worker_slot *slot, int32_t pid, int64_t star
     ew_slot_copy(slot->uri, sizeof(slot->uri), uri);
     slot->handler[0] = '\0';
     slot->file[0] = '\0';
-    atomic_store_explicit(&slot->busy, 1, memory_order_release);
+    atomic_store_explicit(&slot->busy, tag, memory_order_release);
 }
 
 /* The request's URI with its query string, when that is to be kept. */
@@ -150,9 +154,30 @@ static inline void ew_slot_clear(ew_worker_slot *slot)
     atomic_store_explicit(&slot->busy, 0, memory_order_release);
 }
 
-/* The response was logged: count it and clear the in-flight request. */
-static inline void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes,
-                               uint64_t duration_us)
+/* A request that began in this slot ended on another worker: clears it
+ * only if the slot still holds that request (its worker may have begun
+ * another one since). The only read-modify-write on a slot, and only for
+ * requests that changed workers. */
+static inline void ew_slot_release(ew_worker_slot *slot, uint64_t tag)
+{
+    uint64_t expected = tag;
+    (void)atomic_compare_exchange_strong_explicit(&slot->busy, &expected, 0, memory_order_release,
+                                                  memory_order_relaxed);
+}
+
+/* The worker that began the request tag ends it: clears the slot unless
+ * the worker has begun a later request there since (a pipelined request
+ * begins before the one before it is logged). */
+static inline void ew_slot_finish(ew_worker_slot *slot, uint64_t tag)
+{
+    if (atomic_load_explicit(&slot->busy, memory_order_relaxed) == tag) {
+        atomic_store_explicit(&slot->busy, 0, memory_order_release);
+    }
+}
+
+/* Counts a logged response into the slot of the worker that logged it. */
+static inline void ew_slot_count(ew_worker_slot *slot, int status, uint64_t bytes,
+                                 uint64_t duration_us)
 {
     int cls = status >= 100 && status <= 599 ? status / 100 : EW_CLASS_OTHER;
     ew_slot_bump(&slot->requests_by_class[cls], 1);
@@ -161,6 +186,14 @@ static inline void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes,
     }
     ew_slot_bump(&slot->bytes_sent, bytes);
     ew_slot_bump(&slot->duration_us_total, duration_us);
+}
+
+/* The response was logged by the worker that began it: count it and clear
+ * the in-flight request. */
+static inline void ew_slot_end(ew_worker_slot *slot, int status, uint64_t bytes,
+                               uint64_t duration_us)
+{
+    ew_slot_count(slot, status, bytes, duration_us);
     ew_slot_clear(slot);
 }
 

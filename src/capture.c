@@ -27,6 +27,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_connection.h"
 
 #include "ew_attribution.h"
 #include "ew_module.h"
@@ -44,8 +45,24 @@ typedef struct ew_req_state {
     int status_url;               /* a <Location> says SetHandler errwatch */
     uint64_t story_id;            /* the chain's claim on its thread's story builder */
     int message_level;            /* APLOG level of message, or -1 if none */
+    const request_rec *owner;     /* the request using it; NULL once logged */
     char message[EW_MESSAGE_MAX]; /* valid when message_level >= 0 */
 } ew_req_state;
+
+/* The states of a connection's requests, made once per connection
+ * (pre_connection): a request takes a free one when it first needs it and
+ * gives it back when it is logged. Three cover a request, the one after it
+ * (HTTP/1.1 pipelining logs a request after the next one began) and an
+ * internal redirect; beyond that a request takes a state from its own pool
+ * (never in the error_log hook, which must not allocate). Why not always
+ * the request's pool: a 600-byte allocation early in every request shifts
+ * every later allocation of the request, which cost httpd's own string
+ * functions 85 instructions per request in alignment alone (measured,
+ * BENCHMARKS.md section 6). */
+#define EW_CONN_STATES 3
+typedef struct ew_conn_states {
+    ew_req_state state[EW_CONN_STATES];
+} ew_conn_states;
 
 static inline ew_req_state *state_peek(const request_rec *r)
 {
@@ -56,11 +73,28 @@ static inline ew_req_state *state_peek(const request_rec *r)
  * of a hook): a caller with a large frame pays its prologue on every call. */
 #define EW_NOINLINE __attribute__((noinline))
 
-/* One bounded allocation per request. message is not cleared: it is read
- * only once message_level says it holds a line. */
-static EW_NOINLINE ew_req_state *state_new(const request_rec *r)
+/* A state for r: a free one of its connection's, else (if may_allocate)
+ * one from r's pool, else NULL. message is not cleared: it is read only
+ * once message_level says it holds a line. */
+static EW_NOINLINE ew_req_state *state_take(const request_rec *r, int may_allocate)
 {
-    ew_req_state *st = apr_palloc(r->pool, sizeof(*st));
+    ew_req_state *st = NULL;
+    if (r->main == NULL) {
+        ew_conn_states *cs = ap_get_module_config(r->connection->conn_config, &errwatch_module);
+        for (int i = 0; cs != NULL && i < EW_CONN_STATES; i++) {
+            if (cs->state[i].owner == NULL) {
+                st = &cs->state[i];
+                break;
+            }
+        }
+    }
+    if (st == NULL) {
+        if (!may_allocate) {
+            return NULL;
+        }
+        st = apr_palloc(r->pool, sizeof(*st));
+    }
+    st->owner = r;
     st->handler = NULL;
     st->slot = NULL;
     st->status_url = 0;
@@ -70,12 +104,25 @@ static EW_NOINLINE ew_req_state *state_new(const request_rec *r)
     return st;
 }
 
-/* create_request makes the state for every request and internal redirect;
- * the other hooks only fall back to making it. */
+/* The request's state, made when a hook first needs it (translate_name for
+ * every request that gets that far; the error_log hook for lines logged
+ * before, such as the 501 of an unknown method). */
 static inline ew_req_state *state_get(const request_rec *r)
 {
     ew_req_state *st = state_peek(r);
-    return st != NULL ? st : state_new(r);
+    return st != NULL ? st : state_take(r, 1);
+}
+
+/* pre_connection: the connection's request states, once per connection
+ * rather than once per request. */
+static int make_conn_states(conn_rec *c, void *csd)
+{
+    (void)csd;
+    if (ew_shm_store() != NULL) {
+        ap_set_module_config(c->conn_config, &errwatch_module,
+                             apr_pcalloc(c->pool, sizeof(ew_conn_states)));
+    }
+    return OK;
 }
 
 static request_rec *chain_origin(request_rec *r)
@@ -143,28 +190,59 @@ static apr_time_t elapsed_since(const request_rec *origin)
     return d > 0 ? d : 0;
 }
 
-/* Runs as each request_rec is made, before the request line is even read,
- * and for every internal redirect: allocate the state here, in the request's
- * normal flow, so that the error_log hook never has to allocate (http_core.h
- * warns against pool allocations there) and so that errors logged while the
- * request is read (e.g. a 501 for an unknown method) are kept. */
-static int create_state(request_rec *r)
+/* The worker's slot: by the connection's number where the MPM numbers
+ * connections as the scoreboard numbers workers, else by the scoreboard.
+ * NULL without slots and for HTTP/2 streams (they count into the store's
+ * shared counters). */
+static inline ew_worker_slot *worker_slot(const conn_rec *c)
 {
-    if (r->main == NULL && ew_shm_store() != NULL) {
-        state_new(r);
+    if (ew_hot_slots.base == NULL || c->master != NULL) {
+        return NULL;
     }
-    return DECLINED;
+    if (ew_hot_slots.by_conn_id) {
+        return c->id >= 0 && (unsigned long)c->id < ew_hot_slots.count ? &ew_hot_slots.base[c->id]
+                                                                       : NULL;
+    }
+    return ew_worker_slot_lookup(c);
 }
 
-/* A request starts (the chain's first request only): the worker's slot
- * gets it, so that the parent can record it if the process dies. */
+/* A request starts in the worker's slot: what the parent records if the
+ * process dies (src/crash.c). The method and the vhost go in as numbers
+ * the parent names; only the URI is copied. */
+static inline ew_worker_slot *slot_begin(const request_rec *r)
+{
+    ew_worker_slot *slot = worker_slot(r->connection);
+    if (slot != NULL) {
+        const server_rec *s = r->server;
+        unsigned port = s->port != 0 ? s->port : r->connection->local_addr->port;
+        /* HEAD shares GET's number, and a method without one has none:
+         * only those are copied by name. */
+        const char *method = r->method_number >= M_INVALID || r->header_only ? r->method : NULL;
+        ew_slot_begin(slot, (uint64_t)(uintptr_t)r, ew_hot_slots.pid, r->request_time,
+                      r->method_number, method, ew_request_path(r), (uint64_t)(uintptr_t)s,
+                      ew_vhost_tag(ew_hot_slots.generation, port));
+    }
+    return slot;
+}
+
+/* translate_name, first and before mod_rewrite's: the request line and
+ * the first location walk are done. A request starts (the chain's first
+ * request only): the worker's slot gets it, so that the parent can record
+ * it if the process dies. And the status URL is noted (src/status_map.c
+ * then skips its directory walk). One hook for both, because every
+ * request pays for each hook it passes. */
 static int begin_request(request_rec *r)
 {
-    if (r->main == NULL && r->prev == NULL) {
-        ew_req_state *st = state_peek(r);
-        if (st != NULL) {
-            st->slot = ew_slot_begin_request(r);
+    const core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    int status_url = d->expr_handler != NULL && ew_status_url_configured(r);
+    if (r->main == NULL && ew_shm_store() != NULL) {
+        ew_req_state *st = state_get(r);
+        if (r->prev == NULL) {
+            st->slot = slot_begin(r);
         }
+        st->status_url = status_url;
+    } else if (status_url) {
+        state_get(r)->status_url = 1;
     }
     return DECLINED;
 }
@@ -201,15 +279,12 @@ static int dispatch_handler(request_rec *r)
     return ew_status_handler(r);
 }
 
-void ew_request_note_status_url(request_rec *r)
-{
-    state_get(r)->status_url = 1;
-}
-
-int ew_request_is_status_url(const request_rec *r)
+/* map_to_storage, first: the status URL skips the directory walk and with
+ * it every .htaccess (src/status_map.c says why). */
+static int skip_directory_walk(request_rec *r)
 {
     const ew_req_state *st = state_peek(r);
-    return st != NULL && st->status_url;
+    return st != NULL && st->status_url ? OK : DECLINED;
 }
 
 /* ---- error-log messages --------------------------------------------------- */
@@ -233,7 +308,7 @@ static void add_to_story(const request_rec *r, int level, const char *errstr)
         origin = origin->prev;
     }
     ew_req_state *os = state_peek(origin);
-    if (os == NULL || level > EW_STORY_LEVEL) {
+    if (os == NULL || os->owner != origin || level > EW_STORY_LEVEL) {
         return;
     }
     ew_story_builder *sb = &story_builder;
@@ -259,9 +334,15 @@ static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
     while (r->main != NULL) {
         r = r->main; /* a nested subrequest's messages belong to the client's request */
     }
-    add_to_story(r, info->level, errstr);
     ew_req_state *st = state_peek(r);
-    if (st == NULL || (st->message_level >= 0 && info->level > st->message_level)) {
+    if (st == NULL) {
+        st = state_take(r, 0); /* a line before translate_name */
+    }
+    add_to_story(r, info->level, errstr);
+    /* owner: a line about a request that was already logged (from a pool
+     * cleanup, say) must not land in the request now using its state. */
+    if (st == NULL || st->owner != r ||
+        (st->message_level >= 0 && info->level > st->message_level)) {
         return;
     }
     st->message_level = info->level;
@@ -353,6 +434,18 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     }
 }
 
+/* The chain was logged: its states are free for the connection's next
+ * requests. */
+static void release_states(request_rec *origin)
+{
+    for (request_rec *q = origin; q != NULL; q = q->next) {
+        ew_req_state *st = state_peek(q);
+        if (st != NULL && st->owner == q) {
+            st->owner = NULL;
+        }
+    }
+}
+
 /* The request is being logged: its response is complete (or the client went
  * away), and the final request of the chain holds the status the client
  * got, as mod_log_config's %>s. Count it, and record a 5xx. */
@@ -368,29 +461,42 @@ static int commit_transaction(request_rec *r)
     /* A lone request (no internal redirect) only has its own ErrWatch
      * setting to look at. Not counted, it must not stay in flight either,
      * or the child's normal exit would later look like a crash. */
+    /* The slot of the worker logging it: the one that began it, except
+     * on event when the response was finished in write completion. */
+    ew_worker_slot *here = worker_slot(r->connection);
     if (origin->next == NULL ? ew_dir_config(origin)->enabled == 0 : chain_disabled(origin)) {
-        if (slot != NULL) {
-            ew_slot_clear(slot);
+        if (here != slot || slot == NULL) {
+            ew_count_response_moved(store, origin, slot, here, 0, 0, 0, 0);
+        } else {
+            ew_slot_finish(slot, (uint64_t)(uintptr_t)origin);
         }
+        release_states(origin);
         return DECLINED;
     }
     const request_rec *final = chain_final(origin);
     int status = final->status;
     apr_time_t duration_us = elapsed_since(origin);
-    ew_count_response(store, slot, status,
-                      (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0),
-                      (uint64_t)duration_us);
+    uint64_t bytes = (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0);
+    if (here != slot || slot == NULL) {
+        ew_count_response_moved(store, origin, slot, here, 1, status, bytes, (uint64_t)duration_us);
+    } else {
+        ew_slot_count(slot, status, bytes, (uint64_t)duration_us);
+        ew_slot_finish(slot, (uint64_t)(uintptr_t)origin);
+    }
     if (status >= 500 && status <= 599) {
         record_failure(store, origin, status, duration_us);
     }
+    release_states(origin);
     return DECLINED;
 }
 
 void ew_capture_register_hooks(apr_pool_t *p)
 {
     (void)p;
-    ap_hook_create_request(create_state, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_post_read_request(begin_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_pre_connection(make_conn_states, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_map_to_storage(skip_directory_walk, NULL, NULL, APR_HOOK_FIRST);
+    static const char *const before_rewrite[] = {"mod_rewrite.c", NULL};
+    ap_hook_translate_name(begin_request, NULL, before_rewrite, APR_HOOK_FIRST);
     ap_hook_handler(dispatch_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_error_log(capture_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(commit_transaction, NULL, NULL, APR_HOOK_MIDDLE);

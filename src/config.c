@@ -120,11 +120,6 @@ uint32_t ew_conf_state_interval(const server_rec *s)
     return v != UINT32_MAX ? v : EW_STATE_INTERVAL_DEFAULT;
 }
 
-const ew_dir_conf *ew_dir_config(const request_rec *r)
-{
-    return ap_get_module_config(r->per_dir_config, &errwatch_module);
-}
-
 /* A whole decimal number in [min, max]; anything else is refused. */
 static const char *parse_count(cmd_parms *cmd, const char *arg, uint32_t min, uint32_t max,
                                uint32_t *out)

@@ -57,10 +57,8 @@ typedef struct ew_slots_retained {
 } ew_slots_retained;
 
 static ew_slots *current_slots;
-static ew_worker_slot *slot_base; /* current_slots' first slot, for the hot path */
-static uint32_t slot_count;
+ew_slot_hot ew_hot_slots;
 static pid_t parent_pid;
-static int32_t child_pid; /* getpid() is a system call: once per child */
 
 /* ---- parent: the region ---------------------------------------------------- */
 
@@ -112,8 +110,8 @@ static int slots_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     (void)plog;
     (void)ptemp;
     current_slots = NULL;
-    slot_base = NULL;
-    slot_count = 0;
+    ew_hot_slots.base = NULL;
+    ew_hot_slots.count = 0;
     ew_store *store = ew_shm_store();
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG || store == NULL) {
         return OK;
@@ -152,18 +150,16 @@ static int slots_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     forget_dead(slots);
     ew_store_use_slots(store, slots);
     current_slots = slots;
-    slot_base = ew_slots_get(slots, 0);
-    slot_count = ew_slots_count(slots);
+    ew_hot_slots.base = ew_slots_get(slots, 0);
+    ew_hot_slots.count = ew_slots_count(slots);
     return OK;
 }
 
 /* ---- children: the worker's own slot -------------------------------------- */
 
-static int child_generation; /* the config generation this child serves */
-
-static ew_worker_slot *worker_slot(const conn_rec *c)
+ew_worker_slot *ew_worker_slot_lookup(const conn_rec *c)
 {
-    if (current_slots == NULL || c->master != NULL || c->sbh == NULL ||
+    if (ew_hot_slots.base == NULL || c->master != NULL || c->sbh == NULL ||
         ap_scoreboard_image == NULL) {
         return NULL;
     }
@@ -173,42 +169,25 @@ static ew_worker_slot *worker_slot(const conn_rec *c)
     }
     /* The scoreboard's worker records are one array, process slot major. */
     ptrdiff_t index = ws - ap_scoreboard_image->servers[0];
-    return index >= 0 && index < (ptrdiff_t)slot_count ? &slot_base[index] : NULL;
+    return index >= 0 && (unsigned long)index < ew_hot_slots.count ? &ew_hot_slots.base[index]
+                                                                   : NULL;
 }
 
-/* The slot keeps the vhost as the server_rec's address and the generation
- * and port: the parent, which forked this child with the same
- * configuration, names it if the generation is still its own. */
-static uint64_t vhost_tag(int generation, unsigned port)
+void ew_count_response_moved(ew_store *store, const request_rec *origin, ew_worker_slot *began,
+                             ew_worker_slot *here, int counted, int status, uint64_t bytes,
+                             uint64_t duration_us)
 {
-    return ((uint64_t)(uint32_t)generation << 16) | (port & 0xffffu);
-}
-
-ew_worker_slot *ew_slot_begin_request(const request_rec *r)
-{
-    ew_worker_slot *slot = worker_slot(r->connection);
-    if (slot != NULL) {
-        const server_rec *s = r->server;
-        unsigned port = s->port != 0 ? s->port : r->connection->local_addr->port;
-        /* HEAD shares GET's number, and a method without one has none:
-         * only those are copied by name. */
-        const char *method = r->method_number >= M_INVALID || r->header_only ? r->method : NULL;
-        ew_slot_begin(slot, child_pid, r->request_time, r->method_number, method,
-                      ew_request_path(r), (uint64_t)(uintptr_t)s,
-                      vhost_tag(child_generation, port));
+    if (counted) {
+        if (here != NULL) {
+            ew_slot_count(here, status, bytes, duration_us);
+        } else {
+            ew_store_count_response(store, status);
+            ew_store_add_traffic(store, bytes, duration_us);
+        }
     }
-    return slot;
-}
-
-void ew_count_response(ew_store *store, ew_worker_slot *slot, int status, uint64_t bytes,
-                       uint64_t duration_us)
-{
-    if (slot != NULL) {
-        ew_slot_end(slot, status, bytes, duration_us);
-        return;
+    if (began != NULL) {
+        ew_slot_release(began, (uint64_t)(uintptr_t)origin);
     }
-    ew_store_count_response(store, status);
-    ew_store_add_traffic(store, bytes, duration_us);
 }
 
 /* ---- parent: dead children ------------------------------------------------- */
@@ -323,8 +302,15 @@ static void slots_child_init(apr_pool_t *p, server_rec *s)
 {
     (void)p;
     (void)s;
-    child_pid = (int32_t)getpid();
-    child_generation = ap_state_query(AP_SQ_CONFIG_GEN);
+    ew_hot_slots.pid = (int32_t)getpid();
+    ew_hot_slots.generation = ap_state_query(AP_SQ_CONFIG_GEN);
+    /* These three number their connections as the scoreboard numbers its
+     * workers (process slot x ThreadLimit + thread; event renumbers a
+     * connection when another worker takes it up): the slot index without
+     * a scoreboard lookup. */
+    const char *mpm = ap_show_mpm();
+    ew_hot_slots.by_conn_id =
+        strcmp(mpm, "prefork") == 0 || strcmp(mpm, "worker") == 0 || strcmp(mpm, "event") == 0;
 }
 
 void ew_crash_register_hooks(void)

@@ -46,17 +46,12 @@ typedef struct ew_retained {
 
 /* Set in the parent's post_config (from pconf, so one per generation) and
  * inherited by that generation's children. */
-static ew_store *current_store;
+ew_store *ew_shm_current;
 static int current_store_is_new;
 
 int ew_shm_store_is_new(void)
 {
     return current_store_is_new;
-}
-
-ew_store *ew_shm_store(void)
-{
-    return current_store;
 }
 
 static int make_segment(server_rec *s, size_t len, ew_segment *out)
@@ -175,14 +170,14 @@ int ew_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     }
     current_store_is_new = old == NULL;
     if (old == NULL) {
-        current_store = create_store(pconf, s, retained, files, recent);
+        ew_shm_current = create_store(pconf, s, retained, files, recent);
         /* httpd refuses to start; EW0001 or EW0002 says why. */
-        return current_store != NULL ? OK : HTTP_INTERNAL_SERVER_ERROR;
+        return ew_shm_current != NULL ? OK : HTTP_INTERNAL_SERVER_ERROR;
     }
     if (ew_store_files_capacity(old) == files && ew_store_recent_capacity(old) == recent) {
-        current_store = old;
+        ew_shm_current = old;
         return OK;
     }
-    current_store = resize_store(pconf, s, retained, old, files, recent);
+    ew_shm_current = resize_store(pconf, s, retained, old, files, recent);
     return OK;
 }

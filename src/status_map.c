@@ -8,10 +8,12 @@
  * server's defaults (core's map_to_storage does the <Directory> walk, which
  * reads .htaccess, and the <Files> walk), then the location walk again,
  * which overrides whatever map_to_storage merged. So:
- *   - translate_name (first) sees the <Location> config of the first walk
- *     and notes whether it says `SetHandler errwatch`;
- *   - map_to_storage (first) returns OK for such a request, so core's
- *     directory walk, and with it every .htaccess, is skipped;
+ *   - translate_name (first, before mod_rewrite's: capture.c's
+ *     begin_request) sees the <Location> config of the first walk and notes
+ *     whether it says `SetHandler errwatch`;
+ *   - map_to_storage (first, capture.c's skip_directory_walk) returns OK
+ *     for such a request, so core's directory walk, and with it every
+ *     .htaccess, is skipped;
  *   - the second location walk puts the <Location "/errwatch"> block back,
  *     so SetHandler errwatch and Require local apply as before.
  * Per-directory rewrites run in the fixups hook from .htaccess: skipped
@@ -27,31 +29,14 @@
 
 #include "ew_module.h"
 
-static int note_status_url(request_rec *r)
+int ew_status_url_configured(request_rec *r)
 {
     const core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
     /* One pointer test for every request outside a SetHandler block. */
     if (d->expr_handler == NULL) {
-        return DECLINED;
+        return 0;
     }
     const char *err = NULL;
     const char *handler = ap_expr_str_exec(r, d->expr_handler, &err);
-    if (err == NULL && handler != NULL && strcmp(handler, EW_HANDLER_NAME) == 0) {
-        ew_request_note_status_url(r);
-    }
-    return DECLINED;
-}
-
-static int skip_directory_walk(request_rec *r)
-{
-    return ew_request_is_status_url(r) ? OK : DECLINED;
-}
-
-void ew_status_map_register_hooks(void)
-{
-    /* Before mod_rewrite's server-level translate_name (also FIRST) and
-     * before core's map_to_storage (REALLY_LAST). */
-    static const char *const before_rewrite[] = {"mod_rewrite.c", NULL};
-    ap_hook_translate_name(note_status_url, NULL, before_rewrite, APR_HOOK_FIRST);
-    ap_hook_map_to_storage(skip_directory_walk, NULL, NULL, APR_HOOK_FIRST);
+    return err == NULL && handler != NULL && strcmp(handler, EW_HANDLER_NAME) == 0;
 }

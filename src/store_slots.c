@@ -6,7 +6,7 @@
  *   slot:    +-- counters (own cache lines, written by the occupant only) --+
  *            | requests_by_class[6]  errors_by_code[100]  bytes  duration   |
  *            +-- in flight (own cache lines) -------------------------------+
- *            | busy pid start_us method_number vhost_ref/tag uri handler file |
+ *            | busy(tag) pid start_us method_number vhost_ref/tag uri ... file |
  *            +--------------------------------------------------------------+
  *
  * Slot i belongs to worker i = process slot x ThreadLimit + thread (the
@@ -28,7 +28,7 @@
 #include "store_internal.h"
 
 #define EW_SLOTS_MAGIC 0x45575354u /* "EWST" */
-#define EW_SLOTS_VERSION 1u
+#define EW_SLOTS_VERSION 2u        /* 2: busy holds the request's tag */
 #define EW_SLOTS_MAX (1u << 20)
 
 typedef struct ew_slots_head {

@@ -63,7 +63,7 @@ START_TEST(sum_over_processes)
         if (pid == 0) {
             ew_worker_slot *w = ew_slots_get(s, (uint32_t)p);
             for (int i = 0; i < PER; i++) {
-                ew_slot_begin(w, getpid(), 1, 0, NULL, "/x", 0, 0);
+                ew_slot_begin(w, 1, getpid(), 1, 0, NULL, "/x", 0, 0);
                 ew_slot_end(w, i % 10 == 0 ? 503 : 200, 100, 2);
             }
             _exit(0);
@@ -101,7 +101,7 @@ START_TEST(reuse_keeps_counts)
     ck_assert_ptr_nonnull(again);
     ck_assert_uint_eq(ew_slots_count(again), 2);
     ew_worker_slot *w = ew_slots_get(again, 1);
-    ew_slot_begin(w, 777, 5, 0, NULL, "/new", 0, 0);
+    ew_slot_begin(w, 1, 777, 5, 0, NULL, "/new", 0, 0);
     ew_slot_end(w, 200, 10, 1);
 
     ew_snapshot out;
@@ -148,7 +148,7 @@ END_TEST
 static void begin(ew_slots *s, uint32_t i, int32_t pid, const char *uri)
 {
     ew_worker_slot *w = ew_slots_get(s, i);
-    ew_slot_begin(w, pid, 1000 + i, (int32_t)(2 + i), NULL, uri, 0x5000 + i, 80);
+    ew_slot_begin(w, (uint64_t)i + 1, pid, 1000 + i, (int32_t)(2 + i), NULL, uri, 0x5000 + i, 80);
     ew_slot_set_target(w, "application/x-httpd-php", "/srv/www/crash.php");
 }
 
@@ -180,7 +180,7 @@ START_TEST(crash_records_in_flight_of_pid)
     ck_assert_uint_eq(ew_slots_in_flight(s, 100), 2);
 
     /* A method without a number keeps its name. */
-    ew_slot_begin(ew_slots_get(s, 4), 100, 1004, 99, "BREW", "/pot", 0x5004, 80);
+    ew_slot_begin(ew_slots_get(s, 4), 9, 100, 1004, 99, "BREW", "/pot", 0x5004, 80);
 
     uint32_t recorded = 99;
     int named = 0;
@@ -269,6 +269,38 @@ START_TEST(forget_and_busy_pids)
 }
 END_TEST
 
+/* A request that ended on another worker (event's write completion) is
+ * counted in that worker's slot and clears its own slot only while the slot
+ * still holds it: never the request its worker began since. */
+START_TEST(release_clears_only_its_own_request)
+{
+    ew_slots *s = new_slots(4);
+    ew_worker_slot *a = ew_slots_get(s, 0);
+    ew_worker_slot *b = ew_slots_get(s, 1);
+
+    ew_slot_begin(a, 0x1001, 100, 1, 0, NULL, "/first", 0, 0);
+    ew_slot_count(b, 200, 10, 1); /* logged by worker b */
+    ew_slot_release(a, 0x1001);
+    ck_assert_uint_eq(ew_slots_in_flight(s, 100), 0);
+
+    ew_slot_begin(a, 0x1002, 100, 2, 0, NULL, "/second", 0, 0);
+    ew_slot_begin(a, 0x1003, 100, 3, 0, NULL, "/third", 0, 0); /* a moved on */
+    ew_slot_release(a, 0x1002);                                /* late: a stale tag */
+    ck_assert_uint_eq(ew_slots_in_flight(s, 100), 1);
+    ew_slot_count(a, 200, 10, 1);
+    ew_slot_finish(a, 0x1002); /* the pipelined case: a's later request stays */
+    ck_assert_uint_eq(ew_slots_in_flight(s, 100), 1);
+    ew_slot_finish(a, 0x1003);
+    ck_assert_uint_eq(ew_slots_in_flight(s, 100), 0);
+
+    ew_snapshot out;
+    memset(&out, 0, sizeof(out));
+    ew_slots_sum(s, &out);
+    ck_assert_uint_eq(out.requests_by_class[2], 2);
+    ck_assert_uint_eq(out.bytes_sent, 20);
+}
+END_TEST
+
 Suite *slots_suite(void)
 {
     Suite *s = suite_create("slots");
@@ -280,6 +312,7 @@ Suite *slots_suite(void)
     tcase_add_test(tc, store_sums_slots);
     tcase_add_test(tc, crash_records_in_flight_of_pid);
     tcase_add_test(tc, forget_and_busy_pids);
+    tcase_add_test(tc, release_clears_only_its_own_request);
     suite_add_tcase(s, tc);
     return s;
 }
