@@ -64,9 +64,41 @@ typedef struct ew_conn_states {
     ew_req_state state[EW_CONN_STATES];
 } ew_conn_states;
 
+/* A request's cell, its entry in r->request_config, holds NULL, a state,
+ * or (bit 0 set) a light cell: no state at all, but the worker's slot and
+ * a few flags packed in one word. A 200 for a static file never needs more
+ * than that, so it never takes a state; the first error-log line or a
+ * script handler turns the cell into a state, carrying its contents over.
+ * Slots are 64-byte aligned, which leaves the low bits for the flags. */
+#define EW_CELL_LIGHT 0x1u
+#define EW_CELL_STATUS_URL 0x2u /* a <Location> says SetHandler errwatch */
+#define EW_CELL_STATIC 0x4u     /* dispatched by its content type */
+#define EW_CELL_FLAGS ((uintptr_t)0x3f)
+
+static inline uintptr_t cell_of(const request_rec *r)
+{
+    return (uintptr_t)ap_get_module_config(r->request_config, &errwatch_module);
+}
+
+static inline void cell_set(const request_rec *r, uintptr_t cell)
+{
+    ap_set_module_config(r->request_config, &errwatch_module, (void *)cell);
+}
+
+/* The request's state, or NULL while it has none (a light cell). */
 static inline ew_req_state *state_peek(const request_rec *r)
 {
-    return ap_get_module_config(r->request_config, &errwatch_module);
+    uintptr_t cell = cell_of(r);
+    return (cell & EW_CELL_LIGHT) != 0 ? NULL : (ew_req_state *)cell;
+}
+
+/* The slot a request began in, from either kind of cell. */
+static inline ew_worker_slot *cell_slot(uintptr_t cell)
+{
+    if ((cell & EW_CELL_LIGHT) != 0) {
+        return (ew_worker_slot *)(cell & ~EW_CELL_FLAGS);
+    }
+    return cell != 0 ? ((const ew_req_state *)cell)->slot : NULL;
 }
 
 /* Not inlined (here and below, for the functions every request calls out
@@ -74,10 +106,12 @@ static inline ew_req_state *state_peek(const request_rec *r)
 #define EW_NOINLINE __attribute__((noinline))
 
 /* A state for r: a free one of its connection's, else (if may_allocate)
- * one from r's pool, else NULL. message is not cleared: it is read only
- * once message_level says it holds a line. */
+ * one from r's pool, else NULL. It takes over a light cell's slot and
+ * flags. message is not cleared: it is read only once message_level says
+ * it holds a line. */
 static EW_NOINLINE ew_req_state *state_take(const request_rec *r, int may_allocate)
 {
+    uintptr_t cell = cell_of(r);
     ew_req_state *st = NULL;
     if (r->main == NULL) {
         ew_conn_states *cs = ap_get_module_config(r->connection->conn_config, &errwatch_module);
@@ -94,19 +128,19 @@ static EW_NOINLINE ew_req_state *state_take(const request_rec *r, int may_alloca
         }
         st = apr_palloc(r->pool, sizeof(*st));
     }
+    int light = (cell & EW_CELL_LIGHT) != 0;
     st->owner = r;
-    st->handler = NULL;
-    st->slot = NULL;
-    st->status_url = 0;
+    st->handler = light && (cell & EW_CELL_STATIC) != 0 ? r->content_type : NULL;
+    st->slot = light ? cell_slot(cell) : NULL;
+    st->status_url = light && (cell & EW_CELL_STATUS_URL) != 0;
     st->story_id = 0;
     st->message_level = -1;
-    ap_set_module_config(r->request_config, &errwatch_module, st);
+    cell_set(r, (uintptr_t)st);
     return st;
 }
 
-/* The request's state, made when a hook first needs it (translate_name for
- * every request that gets that far; the error_log hook for lines logged
- * before, such as the 501 of an unknown method). */
+/* The request's state, made when a hook first needs one: a script's
+ * handler, or (state_take without allocating) the error_log hook. */
 static inline ew_req_state *state_get(const request_rec *r)
 {
     ew_req_state *st = state_peek(r);
@@ -235,14 +269,16 @@ static int begin_request(request_rec *r)
 {
     const core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
     int status_url = d->expr_handler != NULL && ew_status_url_configured(r);
-    if (r->main == NULL && ew_shm_store() != NULL) {
-        ew_req_state *st = state_get(r);
-        if (r->prev == NULL) {
-            st->slot = slot_begin(r);
-        }
+    ew_worker_slot *slot = NULL;
+    if (r->main == NULL && r->prev == NULL && ew_shm_store() != NULL) {
+        slot = slot_begin(r);
+    }
+    ew_req_state *st = state_peek(r);
+    if (st != NULL) { /* a line logged while the request was read */
+        st->slot = slot;
         st->status_url = status_url;
-    } else if (status_url) {
-        state_get(r)->status_url = 1;
+    } else {
+        cell_set(r, (uintptr_t)slot | EW_CELL_LIGHT | (status_url ? EW_CELL_STATUS_URL : 0));
     }
     return DECLINED;
 }
@@ -260,18 +296,24 @@ static int dispatch_handler(request_rec *r)
         return DECLINED;
     }
     if (r->main == NULL) {
-        state_get(r)->handler = r->handler;
         /* A static file (dispatched by its content type, as
          * ap_invoke_handler does when no handler was set) keeps only its
-         * URI in the slot: no script runs to crash, and copying its path
-         * would cost more than the rest of the slot's writes. */
+         * URI in the slot, and a flag for its handler: no script runs to
+         * crash, and copying its path would cost more than the rest of the
+         * slot's writes. */
+        uintptr_t cell = cell_of(r);
+        if (r->handler == r->content_type && (cell & EW_CELL_LIGHT) != 0) {
+            cell_set(r, cell | EW_CELL_STATIC);
+        } else {
+            state_get(r)->handler = r->handler;
+        }
         if (r->handler != r->content_type) {
             request_rec *origin = chain_origin(r);
-            const ew_req_state *os = state_peek(origin);
-            if (os != NULL && os->slot != NULL) {
-                ew_slot_set_target(os->slot, r->handler, r->filename);
+            ew_worker_slot *slot = cell_slot(cell_of(origin));
+            if (slot != NULL) {
+                ew_slot_set_target(slot, r->handler, r->filename);
                 if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
-                    ew_slot_set_uri(os->slot, recorded_uri(origin));
+                    ew_slot_set_uri(slot, recorded_uri(origin));
                 }
             }
         }
@@ -283,8 +325,11 @@ static int dispatch_handler(request_rec *r)
  * it every .htaccess (src/status_map.c says why). */
 static int skip_directory_walk(request_rec *r)
 {
-    const ew_req_state *st = state_peek(r);
-    return st != NULL && st->status_url ? OK : DECLINED;
+    uintptr_t cell = cell_of(r);
+    int status_url = (cell & EW_CELL_LIGHT) != 0 ? (cell & EW_CELL_STATUS_URL) != 0
+                     : cell != 0                 ? ((const ew_req_state *)cell)->status_url
+                                                 : 0;
+    return status_url ? OK : DECLINED;
 }
 
 /* ---- error-log messages --------------------------------------------------- */
@@ -307,8 +352,14 @@ static void add_to_story(const request_rec *r, int level, const char *errstr)
     while (origin->prev != NULL) {
         origin = origin->prev;
     }
+    if (level > EW_STORY_LEVEL) {
+        return;
+    }
     ew_req_state *os = state_peek(origin);
-    if (os == NULL || os->owner != origin || level > EW_STORY_LEVEL) {
+    if (os == NULL) {
+        os = state_take(origin, 0);
+    }
+    if (os == NULL || os->owner != origin) {
         return;
     }
     ew_story_builder *sb = &story_builder;
@@ -392,11 +443,22 @@ void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port)
     dst[n] = '\0';
 }
 
+/* The handler the request was dispatched with, or "-" if none ran. */
+static const char *dispatched_handler(const request_rec *r)
+{
+    uintptr_t cell = cell_of(r);
+    if ((cell & EW_CELL_LIGHT) != 0) {
+        return (cell & EW_CELL_STATIC) != 0 && r->content_type != NULL ? r->content_type
+                                                                       : EW_NO_HANDLER;
+    }
+    const ew_req_state *st = (const ew_req_state *)cell;
+    return st != NULL && st->handler != NULL ? st->handler : EW_NO_HANDLER;
+}
+
 static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int status,
                                        apr_time_t duration_us)
 {
     request_rec *culprit = attributed_request(origin);
-    const ew_req_state *cs = state_peek(culprit);
     ew_failure f;
 
     f.time_us = origin->request_time;
@@ -414,9 +476,8 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     const server_rec *s = origin->server;
     ew_format_vhost(f.vhost, sizeof(f.vhost), s->server_hostname,
                     s->port != 0 ? s->port : origin->connection->local_addr->port);
-    ew_normalize_target(culprit->filename,
-                        (cs != NULL && cs->handler != NULL) ? cs->handler : EW_NO_HANDLER, f.file,
-                        sizeof(f.file), f.handler, sizeof(f.handler));
+    ew_normalize_target(culprit->filename, dispatched_handler(culprit), f.file, sizeof(f.file),
+                        f.handler, sizeof(f.handler));
     ew_copy_field(f.message, sizeof(f.message), failure_message(origin, culprit));
 
     /* The chain's story, if this thread's builder still holds it. */
@@ -453,8 +514,7 @@ static int commit_transaction(request_rec *r)
 {
     ew_store *store = ew_shm_store();
     request_rec *origin = chain_origin(r);
-    const ew_req_state *st = state_peek(origin);
-    ew_worker_slot *slot = st != NULL ? st->slot : NULL;
+    ew_worker_slot *slot = cell_slot(cell_of(origin));
     if (store == NULL) {
         return DECLINED;
     }
