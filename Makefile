@@ -36,7 +36,7 @@ DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli
 # (82-proxy-access.t).
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
-PURE_SRC = src/access.c src/story.c src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.c src/format_json.c src/format_chart.c \
+PURE_SRC = src/access.c src/story.c src/excerpt.c src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.c src/format_json.c src/format_chart.c \
 	src/format_html.c src/format_metrics.c src/format_time.c src/net.c src/attribution.c src/query.c \
 	src/format_tail.c src/tail_wait.c src/store_persist.c src/store_history.c src/accept.c
 # httpd glue.
@@ -262,7 +262,7 @@ rules: deps
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 10
 FUZZ_TARGETS = escape time query attribution net format_html format_json format_auto format_metrics \
-	tail state story
+	tail state story excerpt
 FUZZ_CFLAGS = $(STD_FLAGS) $(WARN_FLAGS) -g -O1 -I include -I t/fuzz -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(shell pkg-config --cflags apr-1 2>/dev/null)
 FUZZ_SAN = address,undefined
@@ -276,6 +276,7 @@ FUZZ_MAX_LEN_net = 32
 FUZZ_MAX_LEN_format = 40000
 FUZZ_MAX_LEN_state = 20000
 FUZZ_MAX_LEN_story = 20000
+FUZZ_MAX_LEN_excerpt = 20000
 
 build/fuzz/obj/%.o: %.c $(HEADERS) t/fuzz/fuzz_support.h
 	@mkdir -p $(dir $@)

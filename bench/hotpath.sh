@@ -34,6 +34,13 @@
 #                   without a <Location> for it                 GET /1k.html -> 200
 #   status-location  status + <Location "/server-status">
 #                   SetHandler server-status, Require local      GET /1k.html -> 200
+#   script-bare   bare-location + <Files "1k.html"> SetHandler default-handler:
+#                   a handler set by name, as a script's is     GET /1k.html -> 200
+#   script        the same with mod_errwatch + conf/errwatch.conf: the script
+#                   path (handler and file into the slot, the body-excerpt
+#                   filter added and gone at the first brigade)
+#   script-noexcerpt  script + ErrWatchBodyExcerpt Off: script - script-noexcerpt
+#                   is what the body excerpt costs a script's 200
 #   bare-500      + the test module (t/modules) and <Location "/fail">
 #                   SetHandler errwatch-test-500: the handler logs
 #                   an error and returns 500, which httpd sends
@@ -252,10 +259,10 @@ EOF
         echo "Include $EXTRA_CONF"
     fi
     case $name in
-        bare-location)
+        bare-location | script-bare)
             printf '<Location "/errwatch">\n    Require local\n</Location>\n'
             ;;
-        errwatch | errwatch-500 | errwatch-502)
+        errwatch | errwatch-500 | errwatch-502 | script | script-noexcerpt)
             echo "LoadModule errwatch_module $server_module"
             echo "Include $errwatch_conf"
             ;;
@@ -273,6 +280,17 @@ EOF
     case $name in
         status-location)
             printf '<Location "/server-status">\n    SetHandler server-status\n    Require local\n</Location>\n'
+            ;;
+        script*)
+            # A handler set by name, as for a script: errwatch copies its
+            # handler and path into the slot and adds the body-excerpt
+            # filter, which removes itself at the 200's first brigade.
+            printf '<Files "1k.html">\n    SetHandler default-handler\n</Files>\n'
+            ;;
+    esac
+    case $name in
+        script-noexcerpt)
+            echo "ErrWatchBodyExcerpt Off"
             ;;
     esac
     case $name in
@@ -522,7 +540,7 @@ per_function() {
 configs=${CONFIGS:-bare bare-location errwatch-noconf errwatch status status-location bare-500 errwatch-500 bare-502 errwatch-502}
 for name in $configs; do
     case $name in
-        bare | bare-location | errwatch-noconf | errwatch | status | status-location | bare-500 | errwatch-500 | bare-502 | errwatch-502) ;;
+        bare | bare-location | errwatch-noconf | errwatch | status | status-location | bare-500 | errwatch-500 | bare-502 | errwatch-502 | script-bare | script | script-noexcerpt) ;;
         *) die "unknown configuration '$name' in CONFIGS" ;;
     esac
 done
@@ -579,6 +597,7 @@ report() {
         case $name in
             *-500) base=bare-500 req="GET /fail → 500" ;;
             *-502) base=bare-502 req="GET /fail502?502 → 502" ;;
+            script*) base=script-bare req="GET /1k.html (SetHandler default-handler) → 200" ;;
             *) base=bare req="GET /1k.html → 200" ;;
         esac
         [ -n "${per[$base]:-}" ] || base=$name

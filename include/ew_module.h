@@ -42,11 +42,13 @@ typedef struct ew_server_conf {
 #define EW_STATE_INTERVAL_DEFAULT 10
 #define EW_STATE_INTERVAL_LIMIT 86400
 
-/* Per-directory config (<Directory>, <Location>, .htaccess is not allowed). */
+/* Per-directory config (<Directory>, <Location>; .htaccess only for
+ * ErrWatchBodyExcerpt). */
 typedef struct ew_dir_conf {
     int enabled;      /* ErrWatch On|Off: count and record requests here */
     int allow_remote; /* ErrWatchAllowRemote: status URL answers non-loopback clients */
     int query_string; /* ErrWatchQueryString: keep the query string in recorded URIs */
+    int body_excerpt; /* ErrWatchBodyExcerpt: a silent 5xx keeps its page's words */
 } ew_dir_conf;
 
 /* config.c */

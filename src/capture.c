@@ -18,6 +18,7 @@
  */
 #include <stdatomic.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "httpd.h"
@@ -30,6 +31,7 @@
 #include "http_connection.h"
 
 #include "ew_attribution.h"
+#include "ew_excerpt.h"
 #include "ew_module.h"
 #include "ew_slots.h"
 #include "ew_story.h"
@@ -46,6 +48,7 @@ typedef struct ew_req_state {
     uint64_t story_id;            /* the chain's claim on its thread's story builder */
     int message_level;            /* APLOG level of message, or -1 if none */
     const request_rec *owner;     /* the request using it; NULL once logged */
+    char *excerpt;                /* its page's words (ErrWatchBodyExcerpt), or NULL */
     char message[EW_MESSAGE_MAX]; /* valid when message_level >= 0 */
 } ew_req_state;
 
@@ -135,6 +138,7 @@ static EW_NOINLINE ew_req_state *state_take(const request_rec *r, int may_alloca
     st->status_url = light && (cell & EW_CELL_STATUS_URL) != 0;
     st->story_id = 0;
     st->message_level = -1;
+    st->excerpt = NULL;
     cell_set(r, (uintptr_t)st);
     return st;
 }
@@ -283,6 +287,60 @@ static int begin_request(request_rec *r)
     return DECLINED;
 }
 
+/* ---- a failing page's own words --------------------------------------------- */
+
+/* Added by dispatch_handler for a script's handler only (a static file is
+ * never a silent 5xx worth reading, and its requests must not pay): when
+ * the response turns out to be a 5xx and the request has logged nothing,
+ * it reads the first EW_EXCERPT_SCAN bytes of the body as they pass and
+ * keeps the page's heading, title or first text. Otherwise it removes
+ * itself at the first brigade. */
+static ap_filter_rec_t *excerpt_filter_handle;
+
+static int is_markup(const char *content_type)
+{
+    return content_type == NULL || strncasecmp(content_type, "text/html", 9) == 0 ||
+           strncasecmp(content_type, "application/xhtml", 17) == 0;
+}
+
+static apr_status_t excerpt_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    ew_req_state *st = state_peek(r);
+    ew_excerpt *ex = f->ctx;
+    if (ex == NULL) {
+        if (r->status < 500 || r->status > 599 || st == NULL || st->message_level >= 0) {
+            ap_remove_output_filter(f);
+            return ap_pass_brigade(f->next, bb);
+        }
+        ex = apr_palloc(r->pool, sizeof(*ex));
+        ew_excerpt_init(ex, is_markup(r->content_type));
+        st->excerpt = apr_palloc(r->pool, EW_EXCERPT_MAX);
+        st->excerpt[0] = '\0';
+        f->ctx = ex;
+    }
+    int done = 0;
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb) && !done;
+         b = APR_BUCKET_NEXT(b)) {
+        if (APR_BUCKET_IS_EOS(b)) {
+            done = 1;
+        } else if (!APR_BUCKET_IS_METADATA(b)) {
+            const char *data;
+            apr_size_t len;
+            if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+                done = 1;
+            } else {
+                done = ew_excerpt_feed(ex, data, len);
+            }
+        }
+    }
+    (void)ew_excerpt_write(ex, st->excerpt, EW_EXCERPT_MAX);
+    if (done) {
+        ap_remove_output_filter(f);
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
 /* ---- handler ---------------------------------------------------------------- */
 
 /* Runs first among handlers: r->handler is the dispatched name here, and
@@ -308,6 +366,9 @@ static int dispatch_handler(request_rec *r)
             state_get(r)->handler = r->handler;
         }
         if (r->handler != r->content_type) {
+            if (ew_dir_config(r)->body_excerpt != 0) {
+                ap_add_output_filter_handle(excerpt_filter_handle, NULL, r, r->connection);
+            }
             request_rec *origin = chain_origin(r);
             ew_worker_slot *slot = cell_slot(cell_of(origin));
             if (slot != NULL) {
@@ -478,7 +539,15 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
                     s->port != 0 ? s->port : origin->connection->local_addr->port);
     ew_normalize_target(culprit->filename, dispatched_handler(culprit), f.file, sizeof(f.file),
                         f.handler, sizeof(f.handler));
-    ew_copy_field(f.message, sizeof(f.message), failure_message(origin, culprit));
+    const char *message = failure_message(origin, culprit);
+    /* Nothing logged: the page's own words, marked as such. */
+    const ew_req_state *cs = state_peek(culprit);
+    int from_body =
+        message[0] == '\0' && cs != NULL && cs->excerpt != NULL && cs->excerpt[0] != '\0';
+    if (from_body) {
+        message = apr_pstrcat(origin->pool, EW_EXCERPT_MARK, cs->excerpt, NULL);
+    }
+    ew_copy_field(f.message, sizeof(f.message), message);
 
     /* The chain's story, if this thread's builder still holds it. */
     char story[EW_STORY_MAX];
@@ -487,6 +556,9 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     if (os != NULL && os->story_id != 0 && story_builder.id == os->story_id) {
         (void)ew_story_write(&story_builder, story, sizeof(story));
         story_builder.id = 0;
+    }
+    if (from_body && story[0] == '\0') {
+        ew_copy_field(story, sizeof(story), f.message);
     }
     int rc = ew_store_record_failure_story(store, &f, story);
     if (rc != 0) {
@@ -559,5 +631,9 @@ void ew_capture_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(begin_request, NULL, before_rewrite, APR_HOOK_FIRST);
     ap_hook_handler(dispatch_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_error_log(capture_error_log, NULL, NULL, APR_HOOK_MIDDLE);
+    /* First among content filters: the body as the script wrote it, before
+     * compression. */
+    excerpt_filter_handle =
+        ap_register_output_filter("ERRWATCH_EXCERPT", excerpt_filter, NULL, AP_FTYPE_RESOURCE);
     ap_hook_log_transaction(commit_transaction, NULL, NULL, APR_HOOK_MIDDLE);
 }

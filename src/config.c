@@ -51,6 +51,7 @@ void *ew_create_dir_conf(apr_pool_t *p, char *dir)
     conf->enabled = EW_UNSET;
     conf->allow_remote = EW_UNSET;
     conf->query_string = EW_UNSET;
+    conf->body_excerpt = EW_UNSET;
     return conf;
 }
 
@@ -67,6 +68,7 @@ void *ew_merge_dir_conf(apr_pool_t *p, void *base_conf, void *add_conf)
     conf->enabled = merge_flag(base->enabled, add->enabled);
     conf->allow_remote = merge_flag(base->allow_remote, add->allow_remote);
     conf->query_string = merge_flag(base->query_string, add->query_string);
+    conf->body_excerpt = merge_flag(base->body_excerpt, add->body_excerpt);
     return conf;
 }
 
@@ -223,6 +225,13 @@ static const char *set_query_string(cmd_parms *cmd, void *dconf, int flag)
     return NULL;
 }
 
+static const char *set_body_excerpt(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)cmd;
+    ((ew_dir_conf *)dconf)->body_excerpt = flag;
+    return NULL;
+}
+
 /* AP_INIT_FLAG makes httpd itself refuse anything but On/Off, with the
  * directive's name in the message. */
 const command_rec ew_directives[] = {
@@ -236,6 +245,9 @@ const command_rec ew_directives[] = {
                  "On|Off: let the status handler answer non-loopback clients (default Off)"),
     AP_INIT_FLAG("ErrWatchQueryString", set_query_string, NULL, RSRC_CONF | ACCESS_CONF,
                  "On|Off: keep the query string in recorded URIs (default Off)"),
+    AP_INIT_FLAG("ErrWatchBodyExcerpt", set_body_excerpt, NULL, RSRC_CONF | ACCESS_CONF | OR_ALL,
+                 "On|Off: a 5xx that logged nothing keeps the visible text of its page, up to "
+                 "200 bytes (default On)"),
     AP_INIT_TAKE1("ErrWatchTailMax", set_tail_max, NULL, RSRC_CONF,
                   "Live tails (?tail) open at once, server-wide; 0 turns ?tail off (default 4)"),
     AP_INIT_TAKE1("ErrWatchTailMaxTime", set_tail_max_time, NULL, RSRC_CONF,

@@ -30,6 +30,8 @@ for my $good (
     qq{<Location "/x">\n  ErrWatch Off\n  ErrWatchAllowRemote On\n  ErrWatchQueryString On\n</Location>},
     qq{<Location "/x">\n  ErrWatch On\n  ErrWatchAllowRemote Off\n  ErrWatchQueryString Off\n</Location>},
     qq{<Directory "/tmp">\n  ErrWatch off\n</Directory>},
+    "ErrWatchBodyExcerpt Off",
+    qq{<Location "/x">\n  ErrWatchBodyExcerpt On\n</Location>},
   )
 {
     my ($rc, $out) = configtest($good);
@@ -57,6 +59,7 @@ for my $bad (
     ['ErrWatch',            'ErrWatch maybe'],
     ['ErrWatchAllowRemote', 'ErrWatchAllowRemote sometimes'],
     ['ErrWatchQueryString', 'ErrWatchQueryString 2'],
+    ['ErrWatchBodyExcerpt', 'ErrWatchBodyExcerpt yes'],
     ['ErrWatchFiles',       qq{<Location "/x">\n  ErrWatchFiles 10\n</Location>}],
     ['ErrWatchRecent',      qq{<Location "/x">\n  ErrWatchRecent 10\n</Location>}],
   )

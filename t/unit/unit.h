@@ -21,6 +21,7 @@ Suite *accept_suite(void);
 Suite *slots_suite(void);
 Suite *story_suite(void);
 Suite *access_suite(void);
+Suite *excerpt_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 
