@@ -83,7 +83,7 @@ if ($prom_pid == 0) {
     exec($PROMETHEUS, "--config.file=$dir/prometheus.yml", "--storage.tsdb.path=$dir/tsdb",
         "--web.listen-address=127.0.0.1:$prom_port", '--log.level=warn') or die "exec: $!";
 }
-END { stop_prometheus() }
+END { local $?; stop_prometheus() }
 
 sub stop_prometheus {
     return unless $prom_pid && kill(0, $prom_pid);

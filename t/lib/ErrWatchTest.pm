@@ -1325,6 +1325,8 @@ sub scan_error_log_allowing {
 #   my $fpm = ErrWatchTest::PhpFpm->new(dir => $s->dir);  # writes the config
 #   $fpm->start;           # php-fpm -F as our child; asserts the socket is up
 #   $fpm->socket;          # the unix socket, for SetHandler "proxy:unix:...|fcgi://localhost"
+#   ErrWatchTest::PhpFpm->new(dir => $d, tcp => 1)   # listens on a loopback port instead
+#   $fpm->handler_target;  # what SetHandler takes to reach it, either way
 #   $fpm->stop;            # QUIT, then TERM, then KILL; always waited for
 #   $fpm->scan_log;        # asserts php-fpm's log shows no crash
 #
@@ -1358,12 +1360,14 @@ sub new {
         user         => $opt{user} || 'www-data',
         max_children => $opt{max_children} || 2,
         php_admin    => $opt{php_admin} || {},
+        tcp          => $opt{tcp} ? 1 : 0,
         owner        => $$,
     }, $class;
     -d "$dir/$_" or mkdir "$dir/$_" for qw(run logs);
     chmod 0755, "$dir/run", "$dir/logs";
     $self->{conf}   = "$dir/php-fpm.conf";
     $self->{socket} = "$dir/run/php-fpm.sock";
+    $self->{port}   = ErrWatchTest::free_port() if $self->{tcp};
     $self->{pid_file} = "$dir/run/php-fpm.pid";
     $self->{log}    = "$dir/logs/php-fpm.log";
     $self->write_conf;
@@ -1371,6 +1375,12 @@ sub new {
 }
 
 sub socket   { return $_[0]{socket} }
+# What SetHandler takes to reach the pool: its unix socket, or with
+# tcp => 1 its loopback port.
+sub handler_target {
+    my ($self) = @_;
+    return $self->{tcp} ? "proxy:fcgi://127.0.0.1:$self->{port}" : "proxy:unix:$self->{socket}|fcgi://localhost";
+}
 sub log_path { return $_[0]{log} }
 sub pid      { return $_[0]{pid} }
 sub log_text { return ErrWatchTest::slurp($_[0]{log}) }
@@ -1386,7 +1396,7 @@ log_level = notice
 daemonize = no
 
 [errwatch]
-listen = $self->{socket}
+listen = @{[ $self->{tcp} ? "127.0.0.1:$self->{port}\nlisten.allowed_clients = 127.0.0.1" : $self->{socket} ]}
 listen.mode = 0660
 pm = static
 pm.max_children = $self->{max_children}
@@ -1449,8 +1459,15 @@ sub start {
                 delete $self->{pid};
                 return -1;
             }
+            my $c;
+            if ($self->{tcp}) {
+                $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp');
+                return 0 unless $c;
+                close $c;
+                return 1;
+            }
             return 0 unless -S $self->{socket};
-            my $c = IO::Socket::UNIX->new(Peer => $self->{socket}, Type => Socket::SOCK_STREAM());
+            $c = IO::Socket::UNIX->new(Peer => $self->{socket}, Type => Socket::SOCK_STREAM());
             return 0 unless $c;
             close $c;
             return 1;
