@@ -135,6 +135,17 @@ struct ew_worker_slot *ew_worker_slot_lookup(const conn_rec *c);
 void ew_count_response_moved(ew_store *store, const request_rec *origin,
                              struct ew_worker_slot *began, struct ew_worker_slot *here, int counted,
                              int status, uint64_t bytes, uint64_t duration_us);
+/* mod_wsgi's daemon mode (src/crash.c): the request's key in the
+ * subprocess_env that mod_wsgi hands to its daemon process; a line the
+ * daemon logs for a request with that key (ew_remote_line, returns 1 if
+ * kept); the worker takes the lines when it records the failure. */
+#define EW_REMOTE_KEY "mod_errwatch.request"
+void ew_remote_key_set(request_rec *r, const struct ew_worker_slot *slot,
+                       const request_rec *origin);
+int ew_remote_line(const char *key, int level, const char *line);
+uint32_t ew_remote_take(const struct ew_worker_slot *slot, const request_rec *origin, char *story,
+                        size_t story_size, char *message, size_t message_size);
+
 /* The translate_name part of the status URL (src/status_map.c): whether
  * r's <Location> says SetHandler errwatch. */
 int ew_status_url_configured(request_rec *r);

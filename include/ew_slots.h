@@ -30,6 +30,7 @@
 #include <apr_pools.h>
 
 #include "ew_store.h"
+#include "ew_story.h"
 
 typedef struct ew_slots ew_slots;
 typedef struct ew_worker_slot ew_worker_slot;
@@ -229,6 +230,34 @@ int ew_slots_record_crash(ew_slots *slots, ew_store *st, int32_t pid, int signal
  * not a crash (a hard restart or stop killed it): they are never recorded.
  * Returns how many were cleared. */
 uint32_t ew_slots_forget(ew_slots *slots, int32_t pid);
+
+/* ---- remote stories: lines another process logged for a request -------- */
+
+/* mod_wsgi's daemon mode runs the application in a daemon process, which
+ * logs the traceback; the request's worker, in another process, records
+ * the failure. The daemon adds each line under the worker's slot and the
+ * request's tag; the worker takes them when it records the failure. At
+ * most EW_REMOTE_STORIES requests at once have one (an entry whose request
+ * has left its slot is reused), each EW_REMOTE_TEXT bytes of lines. */
+#define EW_REMOTE_STORIES 32
+#define EW_REMOTE_TEXT 2560
+
+/* A handle kept in static memory (one per process), for a process that
+ * must not allocate where it attaches (the error_log hook). */
+ew_slots *ew_slots_attach_static(void *base, size_t len);
+
+/* Adds line (level: APLOG's, 0 most severe) to the story of request tag,
+ * in flight in slot index. Returns 1 if kept, 0 if that request is not in
+ * flight there or no entry is free. */
+int ew_slots_remote_add(ew_slots *slots, uint32_t index, uint64_t tag, int level, const char *line);
+
+/* The worker takes the story of its request tag in slot index: appends its
+ * lines to story (NUL-terminated, story_size bytes, after a '\n' if story
+ * holds lines), with a cut marker and the last line if some did not fit;
+ * copies the most severe line into message if message is empty. Frees the
+ * entry. Returns how many lines the daemon logged (0: none). */
+uint32_t ew_slots_remote_take(ew_slots *slots, uint32_t index, uint64_t tag, char *story,
+                              size_t story_size, char *message, size_t message_size);
 
 /* The signal's name ("SIGSEGV"), or NULL if unknown. */
 const char *ew_signal_name(int signal);

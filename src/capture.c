@@ -372,6 +372,12 @@ static int dispatch_handler(request_rec *r)
             request_rec *origin = chain_origin(r);
             ew_worker_slot *slot = cell_slot(cell_of(origin));
             if (slot != NULL) {
+                /* mod_wsgi in daemon mode runs the script in another
+                 * process, which gets this key with the request. */
+                if (strcmp(r->handler, "wsgi-script") == 0 ||
+                    strcmp(r->handler, "application/x-httpd-wsgi") == 0) {
+                    ew_remote_key_set(r, slot, origin);
+                }
                 ew_slot_set_target(slot, r->handler, r->filename);
                 if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
                     ew_slot_set_uri(slot, recorded_uri(origin));
@@ -439,12 +445,24 @@ static void add_to_story(const request_rec *r, int level, const char *errstr)
  * LogLevel, so it does nothing for lines that are not about a request. */
 static void capture_error_log(const ap_errorlog_info *info, const char *errstr)
 {
-    if (info->r == NULL || info->level < 0 || errstr == NULL || ew_shm_store() == NULL) {
+    if (info->r == NULL || info->level < 0 || errstr == NULL) {
         return;
     }
     const request_rec *r = info->r;
     while (r->main != NULL) {
         r = r->main; /* a nested subrequest's messages belong to the client's request */
+    }
+    /* A request this process does not serve but runs for a worker of
+     * another process (mod_wsgi's daemon): the line goes to that worker's
+     * slot. The worker's own requests always have a cell by now. */
+    if (cell_of(r) == 0 && r->subprocess_env != NULL && info->level <= EW_STORY_LEVEL) {
+        const char *key = apr_table_get(r->subprocess_env, EW_REMOTE_KEY);
+        if (key != NULL && ew_remote_line(key, info->level, errstr)) {
+            return;
+        }
+    }
+    if (ew_shm_store() == NULL) {
+        return;
     }
     ew_req_state *st = state_peek(r);
     if (st == NULL) {
@@ -539,15 +557,7 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
                     s->port != 0 ? s->port : origin->connection->local_addr->port);
     ew_normalize_target(culprit->filename, dispatched_handler(culprit), f.file, sizeof(f.file),
                         f.handler, sizeof(f.handler));
-    const char *message = failure_message(origin, culprit);
-    /* Nothing logged: the page's own words, marked as such. */
-    const ew_req_state *cs = state_peek(culprit);
-    int from_body =
-        message[0] == '\0' && cs != NULL && cs->excerpt != NULL && cs->excerpt[0] != '\0';
-    if (from_body) {
-        message = apr_pstrcat(origin->pool, EW_EXCERPT_MARK, cs->excerpt, NULL);
-    }
-    ew_copy_field(f.message, sizeof(f.message), message);
+    ew_copy_field(f.message, sizeof(f.message), failure_message(origin, culprit));
 
     /* The chain's story, if this thread's builder still holds it. */
     char story[EW_STORY_MAX];
@@ -557,8 +567,18 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
         (void)ew_story_write(&story_builder, story, sizeof(story));
         story_builder.id = 0;
     }
-    if (from_body && story[0] == '\0') {
-        ew_copy_field(story, sizeof(story), f.message);
+    /* Lines another process logged for it (mod_wsgi's daemon): after the
+     * worker's own, and the most severe as the message if it has none. */
+    (void)ew_remote_take(cell_slot(cell_of(origin)), origin, story, sizeof(story), f.message,
+                         sizeof(f.message));
+    /* Nothing logged at all: the page's own words, marked as such. */
+    const ew_req_state *cs = state_peek(culprit);
+    if (f.message[0] == '\0' && cs != NULL && cs->excerpt != NULL && cs->excerpt[0] != '\0') {
+        ew_copy_field(f.message, sizeof(f.message),
+                      apr_pstrcat(origin->pool, EW_EXCERPT_MARK, cs->excerpt, NULL));
+        if (story[0] == '\0') {
+            ew_copy_field(story, sizeof(story), f.message);
+        }
     }
     int rc = ew_store_record_failure_story(store, &f, story);
     if (rc != 0) {

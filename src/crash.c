@@ -24,6 +24,7 @@
  *   forgotten at the next post_config, never recorded.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 
 #include "httpd.h"
 #include "apr_shm.h"
+#include "apr_strings.h"
 #include "ap_mpm.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -188,6 +190,61 @@ void ew_count_response_moved(ew_store *store, const request_rec *origin, ew_work
     if (began != NULL) {
         ew_slot_release(began, (uint64_t)(uintptr_t)origin);
     }
+}
+
+/* ---- remote stories: mod_wsgi's daemon mode ------------------------------------ */
+
+/* The key that travels with a mod_wsgi request to its daemon process (the
+ * daemon gets the request's whole subprocess_env): "slot index:tag". */
+void ew_remote_key_set(request_rec *r, const ew_worker_slot *slot, const request_rec *origin)
+{
+    if (slot == NULL || ew_hot_slots.base == NULL) {
+        return;
+    }
+    apr_table_setn(r->subprocess_env, EW_REMOTE_KEY,
+                   apr_psprintf(r->pool, "%lu:%" APR_UINT64_T_HEX_FMT,
+                                (unsigned long)(slot - ew_hot_slots.base),
+                                (apr_uint64_t)(uintptr_t)origin));
+}
+
+/* The slots as this process can reach them without allocating: a daemon
+ * forked by mod_wsgi before this generation's post_config ran (a restart)
+ * still has the parent's retained region mapped. */
+static ew_slots *reachable_slots(void)
+{
+    if (current_slots != NULL) {
+        return current_slots;
+    }
+    const ew_slots_retained *kept = ap_retained_data_get(EW_SLOTS_KEY);
+    return kept != NULL && kept->base != NULL ? ew_slots_attach_static(kept->base, kept->len)
+                                              : NULL;
+}
+
+int ew_remote_line(const char *key, int level, const char *line)
+{
+    char *end;
+    unsigned long index = strtoul(key, &end, 10);
+    if (end == key || *end != ':') {
+        return 0;
+    }
+    const char *hex = end + 1;
+    unsigned long long tag = strtoull(hex, &end, 16);
+    if (end == hex || *end != '\0' || index > UINT32_MAX) {
+        return 0;
+    }
+    ew_slots *slots = reachable_slots();
+    return slots != NULL && ew_slots_remote_add(slots, (uint32_t)index, (uint64_t)tag, level, line);
+}
+
+uint32_t ew_remote_take(const ew_worker_slot *slot, const request_rec *origin, char *story,
+                        size_t story_size, char *message, size_t message_size)
+{
+    if (slot == NULL || current_slots == NULL || ew_hot_slots.base == NULL) {
+        return 0;
+    }
+    return ew_slots_remote_take(current_slots, (uint32_t)(slot - ew_hot_slots.base),
+                                (uint64_t)(uintptr_t)origin, story, story_size, message,
+                                message_size);
 }
 
 /* ---- parent: dead children ------------------------------------------------- */

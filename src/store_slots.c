@@ -28,7 +28,7 @@
 #include "store_internal.h"
 
 #define EW_SLOTS_MAGIC 0x45575354u /* "EWST" */
-#define EW_SLOTS_VERSION 2u        /* 2: busy holds the request's tag */
+#define EW_SLOTS_VERSION 3u        /* 2: busy holds the request's tag; 3: remote stories */
 #define EW_SLOTS_MAX (1u << 20)
 
 typedef struct ew_slots_head {
@@ -38,9 +38,27 @@ typedef struct ew_slots_head {
     uint32_t count;
 } ew_slots_head;
 
+/* A story that another process (mod_wsgi's daemon) logged for a request
+ * in flight in a worker's slot, until that worker records the failure.
+ * tag is the request's tag while the entry is in use, 0 when free, and
+ * EW_REMOTE_CLAIMING while a process sets it up. */
+#define EW_REMOTE_CLAIMING 1u
+typedef struct ew_remote_story {
+    alignas(EW_SLOTS_ALIGN) _Atomic uint64_t tag;
+    uint32_t slot;
+    _Atomic uint32_t len; /* bytes of text, published after they are written */
+    uint32_t lines;
+    uint32_t dropped; /* lines that did not fit */
+    int32_t worst_level;
+    char worst[EW_STORY_LINE_MAX]; /* the most severe line, the last on ties */
+    char last[EW_STORY_LINE_MAX];  /* the last line, kept when text is full */
+    char text[EW_REMOTE_TEXT];     /* lines joined by '\n' */
+} ew_remote_story;
+
 struct ew_slots {
     ew_slots_head *head;
     ew_worker_slot *slot;
+    ew_remote_story *remote;
     uint32_t count;
 };
 
@@ -49,16 +67,22 @@ size_t ew_slots_size(uint32_t count)
     if (count == 0 || count > EW_SLOTS_MAX) {
         return 0;
     }
-    return sizeof(ew_slots_head) + (size_t)count * sizeof(ew_worker_slot);
+    return sizeof(ew_slots_head) + (size_t)count * sizeof(ew_worker_slot) +
+           EW_REMOTE_STORIES * sizeof(ew_remote_story);
+}
+
+static ew_slots *fill(ew_slots *s, void *base, uint32_t count)
+{
+    s->head = base;
+    s->slot = (ew_worker_slot *)(void *)((char *)base + sizeof(ew_slots_head));
+    s->remote = (ew_remote_story *)(void *)(s->slot + count);
+    s->count = count;
+    return s;
 }
 
 static ew_slots *handle(apr_pool_t *pool, void *base, uint32_t count)
 {
-    ew_slots *s = apr_palloc(pool, sizeof(*s));
-    s->head = base;
-    s->slot = (ew_worker_slot *)(void *)((char *)base + sizeof(ew_slots_head));
-    s->count = count;
-    return s;
+    return fill(apr_palloc(pool, sizeof(ew_slots)), base, count);
 }
 
 ew_slots *ew_slots_init(apr_pool_t *pool, void *base, size_t len, uint32_t count)
@@ -75,18 +99,193 @@ ew_slots *ew_slots_init(apr_pool_t *pool, void *base, size_t len, uint32_t count
     return handle(pool, base, count);
 }
 
-ew_slots *ew_slots_attach(apr_pool_t *pool, void *base, size_t len)
+static int layout_ok(const void *base, size_t len)
 {
     if (base == NULL || len < sizeof(ew_slots_head)) {
-        return NULL;
+        return 0;
     }
     const ew_slots_head *h = base;
-    if (h->magic != EW_SLOTS_MAGIC || h->version != EW_SLOTS_VERSION ||
-        h->slot_size != sizeof(ew_worker_slot) || ew_slots_size(h->count) == 0 ||
-        len < ew_slots_size(h->count)) {
+    return h->magic == EW_SLOTS_MAGIC && h->version == EW_SLOTS_VERSION &&
+           h->slot_size == sizeof(ew_worker_slot) && ew_slots_size(h->count) != 0 &&
+           len >= ew_slots_size(h->count);
+}
+
+ew_slots *ew_slots_attach(apr_pool_t *pool, void *base, size_t len)
+{
+    if (!layout_ok(base, len)) {
         return NULL;
     }
-    return handle(pool, base, h->count);
+    return handle(pool, base, ((const ew_slots_head *)base)->count);
+}
+
+ew_slots *ew_slots_attach_static(void *base, size_t len)
+{
+    static ew_slots one;
+    if (!layout_ok(base, len)) {
+        return NULL;
+    }
+    return fill(&one, base, ((const ew_slots_head *)base)->count);
+}
+
+/* ---- remote stories ---------------------------------------------------------- */
+
+/* Copies line into dst (size bytes) as one line: a line break or carriage
+ * return becomes the two characters \n or \r; cut at a UTF-8 boundary.
+ * Returns the length. */
+static size_t one_line(char *dst, size_t size, const char *line)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)line; *p != '\0'; p++) {
+        char esc = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 0;
+        size_t need = esc != 0 ? 2 : 1;
+        if (n + need >= size) {
+            break;
+        }
+        if (esc != 0) {
+            dst[n++] = '\\';
+            dst[n++] = esc;
+        } else {
+            dst[n++] = (char)*p;
+        }
+    }
+    /* Do not end inside a UTF-8 sequence. */
+    size_t lead = n;
+    while (lead > 0 && ((unsigned char)dst[lead - 1] & 0xc0) == 0x80) {
+        lead--;
+    }
+    if (lead > 0 && (unsigned char)dst[lead - 1] >= 0xc0) {
+        unsigned char b = (unsigned char)dst[lead - 1];
+        size_t seq = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+        if (lead - 1 + seq > n) {
+            n = lead - 1;
+        }
+    }
+    dst[n] = '\0';
+    return n;
+}
+
+/* The entry holding request tag of slot index, or NULL. */
+static ew_remote_story *remote_find(ew_slots *s, uint32_t index, uint64_t tag)
+{
+    for (uint32_t i = 0; i < EW_REMOTE_STORIES; i++) {
+        ew_remote_story *e = &s->remote[i];
+        if (atomic_load_explicit(&e->tag, memory_order_acquire) == tag && e->slot == index) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* An entry whose request is no longer in flight in its slot: its worker
+ * logged it without taking the story (not a failure), or is gone. */
+static int remote_stale(const ew_slots *s, const ew_remote_story *e, uint64_t tag)
+{
+    if (tag == 0) {
+        return 1;
+    }
+    if (tag == EW_REMOTE_CLAIMING) {
+        return 0;
+    }
+    return e->slot >= s->count ||
+           atomic_load_explicit(&s->slot[e->slot].busy, memory_order_acquire) != tag;
+}
+
+static ew_remote_story *remote_claim(ew_slots *s, uint32_t index, uint64_t tag)
+{
+    for (uint32_t i = 0; i < EW_REMOTE_STORIES; i++) {
+        ew_remote_story *e = &s->remote[i];
+        uint64_t seen = atomic_load_explicit(&e->tag, memory_order_acquire);
+        if (!remote_stale(s, e, seen) ||
+            !atomic_compare_exchange_strong_explicit(&e->tag, &seen, EW_REMOTE_CLAIMING,
+                                                     memory_order_acq_rel, memory_order_relaxed)) {
+            continue;
+        }
+        e->slot = index;
+        atomic_store_explicit(&e->len, 0, memory_order_relaxed);
+        e->lines = 0;
+        e->dropped = 0;
+        e->worst_level = -1;
+        e->worst[0] = '\0';
+        e->last[0] = '\0';
+        atomic_store_explicit(&e->tag, tag, memory_order_release);
+        return e;
+    }
+    return NULL;
+}
+
+int ew_slots_remote_add(ew_slots *s, uint32_t index, uint64_t tag, int level, const char *line)
+{
+    if (index >= s->count || tag <= EW_REMOTE_CLAIMING ||
+        atomic_load_explicit(&s->slot[index].busy, memory_order_acquire) != tag) {
+        return 0; /* that request is not (or no longer) in flight there */
+    }
+    ew_remote_story *e = remote_find(s, index, tag);
+    if (e == NULL) {
+        e = remote_claim(s, index, tag);
+    }
+    if (e == NULL) {
+        return 0;
+    }
+    char buf[EW_STORY_LINE_MAX];
+    size_t n = one_line(buf, sizeof(buf), line);
+    memcpy(e->last, buf, n + 1);
+    if (e->worst_level < 0 || level <= e->worst_level) {
+        e->worst_level = level;
+        memcpy(e->worst, buf, n + 1);
+    }
+    uint32_t len = atomic_load_explicit(&e->len, memory_order_relaxed);
+    size_t sep = len > 0 ? 1 : 0;
+    if (len + sep + n < sizeof(e->text)) {
+        if (sep != 0) {
+            e->text[len] = '\n';
+        }
+        memcpy(e->text + len + sep, buf, n);
+        e->text[len + sep + n] = '\0';
+        atomic_store_explicit(&e->len, (uint32_t)(len + sep + n), memory_order_release);
+    } else {
+        e->dropped++;
+    }
+    e->lines++;
+    return 1;
+}
+
+/* Appends "\n" (if story is not empty) and src to story, within size. */
+static void story_append(char *story, size_t size, const char *src, size_t n)
+{
+    size_t at = strlen(story);
+    if (at > 0 && at + 1 < size) {
+        story[at++] = '\n';
+    }
+    if (at + n >= size) {
+        n = at < size ? size - 1 - at : 0;
+    }
+    memcpy(story + at, src, n);
+    story[at + n] = '\0';
+}
+
+uint32_t ew_slots_remote_take(ew_slots *s, uint32_t index, uint64_t tag, char *story,
+                              size_t story_size, char *message, size_t message_size)
+{
+    ew_remote_story *e = tag > EW_REMOTE_CLAIMING ? remote_find(s, index, tag) : NULL;
+    if (e == NULL) {
+        return 0;
+    }
+    uint32_t len = atomic_load_explicit(&e->len, memory_order_acquire);
+    uint32_t lines = e->lines;
+    if (len > 0) {
+        story_append(story, story_size, e->text, len);
+    }
+    if (e->dropped > 0) {
+        char mark[48];
+        int m = snprintf(mark, sizeof(mark), "[... %u lines cut ...]", e->dropped);
+        story_append(story, story_size, mark, (size_t)m);
+        story_append(story, story_size, e->last, strlen(e->last));
+    }
+    if (message[0] == '\0' && e->worst[0] != '\0') {
+        ew_copy_field(message, message_size, e->worst);
+    }
+    atomic_store_explicit(&e->tag, 0, memory_order_release);
+    return lines;
 }
 
 uint32_t ew_slots_count(const ew_slots *slots)

@@ -1,5 +1,6 @@
 /* Unit tests of the per-worker slots: summing, reuse by a new child,
  * crash recording. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +302,143 @@ START_TEST(release_clears_only_its_own_request)
 }
 END_TEST
 
+/* mod_wsgi's daemon logs a request's traceback in another process: its
+ * lines wait under the worker's slot and the request's tag until the worker
+ * takes them, in order, with the most severe line as the message. */
+START_TEST(remote_story_in_order_then_taken)
+{
+    ew_slots *s = new_slots(4);
+    ew_worker_slot *w = ew_slots_get(s, 2);
+    ew_slot_begin(w, 0x5000, 100, 1, 0, NULL, "/app", 0, 0);
+    ck_assert_int_eq(ew_slots_remote_add(s, 2, 0x5000, 3, "Traceback (most recent call last):"), 1);
+    ck_assert_int_eq(ew_slots_remote_add(s, 2, 0x5000, 3, "  File \"/srv/app.wsgi\", line 2"), 1);
+    ck_assert_int_eq(ew_slots_remote_add(s, 2, 0x5000, 3, "ValueError: two\nlines"), 1);
+    ck_assert_int_eq(ew_slots_remote_add(s, 2, 0x5000, 5, "a notice after it"), 1);
+    /* Not in flight there: refused. */
+    ck_assert_int_eq(ew_slots_remote_add(s, 2, 0x6000, 3, "other"), 0);
+    ck_assert_int_eq(ew_slots_remote_add(s, 3, 0x5000, 3, "other"), 0);
+    ck_assert_int_eq(ew_slots_remote_add(s, 9, 0x5000, 3, "out of range"), 0);
+
+    char story[EW_STORY_MAX] = "AH01071: the worker's own line";
+    char message[EW_MESSAGE_MAX] = "";
+    ck_assert_uint_eq(
+        ew_slots_remote_take(s, 2, 0x5000, story, sizeof(story), message, sizeof(message)), 4);
+    ck_assert_str_eq(story, "AH01071: the worker's own line\nTraceback (most recent call last):\n"
+                            "  File \"/srv/app.wsgi\", line 2\nValueError: two\\nlines\n"
+                            "a notice after it");
+    ck_assert_str_eq(message, "ValueError: two\\nlines"); /* most severe, last on ties */
+    /* Taken once: the entry is free. */
+    story[0] = '\0';
+    ck_assert_uint_eq(
+        ew_slots_remote_take(s, 2, 0x5000, story, sizeof(story), message, sizeof(message)), 0);
+    ck_assert_str_eq(story, "");
+}
+END_TEST
+
+/* More than fits: the first lines, a cut marker, the last line; entries of
+ * requests that left their slot are reused, so 32 never run out. */
+START_TEST(remote_story_bounds_and_reuse)
+{
+    ew_slots *s = new_slots(64);
+    ew_worker_slot *w = ew_slots_get(s, 0);
+    ew_slot_begin(w, 0x7000, 100, 1, 0, NULL, "/big", 0, 0);
+    char line[200];
+    for (int i = 0; i < 100; i++) {
+        (void)snprintf(line, sizeof(line), "frame %03d %0150d", i, 0);
+        ck_assert_int_eq(ew_slots_remote_add(s, 0, 0x7000, 3, line), 1);
+    }
+    char story[EW_STORY_MAX] = "";
+    char message[EW_MESSAGE_MAX] = "kept: the worker's own";
+    ew_slots_remote_take(s, 0, 0x7000, story, sizeof(story), message, sizeof(message));
+    ck_assert_ptr_nonnull(strstr(story, "frame 000 "));
+    ck_assert_ptr_nonnull(strstr(story, "lines cut ...]\nframe 099 "));
+    ck_assert_uint_lt(strlen(story), sizeof(story));
+    ck_assert_str_eq(message, "kept: the worker's own");
+
+    /* 40 requests in turn, each ending without a take (a 200): entries
+     * are reused once their request left the slot. */
+    for (uint32_t r = 0; r < 40; r++) {
+        ew_worker_slot *x = ew_slots_get(s, r);
+        ew_slot_begin(x, 0x9000 + r, 100, 1, 0, NULL, "/ok", 0, 0);
+        ck_assert_int_eq(ew_slots_remote_add(s, r, 0x9000 + r, 4, "a warning"), 1);
+        ew_slot_finish(x, 0x9000 + r);
+    }
+    /* 32 in flight at once hold all entries; the 33rd finds none. */
+    for (uint32_t r = 0; r < 33; r++) {
+        ew_slot_begin(ew_slots_get(s, r), 0xa000 + r, 100, 1, 0, NULL, "/x", 0, 0);
+        ck_assert_int_eq(ew_slots_remote_add(s, r, 0xa000 + r, 3, "held"), r < 32 ? 1 : 0);
+    }
+}
+END_TEST
+
+/* 2 daemon processes x 4 threads log for 8 requests at once: every story
+ * holds its own request's lines only, all of them. */
+typedef struct {
+    ew_slots *s;
+    uint32_t index;
+} remote_writer;
+
+static void *write_remote(void *arg)
+{
+    const remote_writer *rw = arg;
+    char line[64];
+    for (int j = 0; j < 20; j++) {
+        (void)snprintf(line, sizeof(line), "request-%u line-%02d", rw->index, j);
+        ck_assert_int_eq(ew_slots_remote_add(rw->s, rw->index, 0xb000 + rw->index, 3, line), 1);
+    }
+    return NULL;
+}
+
+START_TEST(remote_story_concurrent_writers)
+{
+    size_t len = ew_slots_size(8);
+    void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(base, MAP_FAILED);
+    ew_slots *s = ew_slots_init(pool, base, len, 8);
+    for (uint32_t i = 0; i < 8; i++) {
+        ew_slot_begin(ew_slots_get(s, i), 0xb000 + i, 100, 1, 0, NULL, "/app", 0, 0);
+    }
+    pid_t kids[2];
+    for (int p = 0; p < 2; p++) {
+        kids[p] = fork();
+        ck_assert_int_ge(kids[p], 0);
+        if (kids[p] == 0) {
+            ew_slots *mine = ew_slots_attach_static(base, len);
+            pthread_t t[4];
+            remote_writer rw[4];
+            for (int k = 0; k < 4; k++) {
+                rw[k].s = mine;
+                rw[k].index = (uint32_t)(p * 4 + k);
+                pthread_create(&t[k], NULL, write_remote, &rw[k]);
+            }
+            for (int k = 0; k < 4; k++) {
+                pthread_join(t[k], NULL);
+            }
+            _exit(0);
+        }
+    }
+    for (int p = 0; p < 2; p++) {
+        int st = 0;
+        waitpid(kids[p], &st, 0);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    for (uint32_t i = 0; i < 8; i++) {
+        char story[EW_STORY_MAX] = "";
+        char message[EW_MESSAGE_MAX] = "";
+        ck_assert_uint_eq(
+            ew_slots_remote_take(s, i, 0xb000 + i, story, sizeof(story), message, sizeof(message)),
+            20);
+        char own[32];
+        (void)snprintf(own, sizeof(own), "request-%u ", i);
+        ck_assert_uint_eq(count_occurrences(story, "request-"), 20);
+        ck_assert_uint_eq(count_occurrences(story, own), 20);
+        (void)snprintf(own, sizeof(own), "request-%u line-19", i);
+        ck_assert_str_eq(message, own);
+    }
+    munmap(base, len);
+}
+END_TEST
+
 Suite *slots_suite(void)
 {
     Suite *s = suite_create("slots");
@@ -313,6 +451,9 @@ Suite *slots_suite(void)
     tcase_add_test(tc, crash_records_in_flight_of_pid);
     tcase_add_test(tc, forget_and_busy_pids);
     tcase_add_test(tc, release_clears_only_its_own_request);
+    tcase_add_test(tc, remote_story_in_order_then_taken);
+    tcase_add_test(tc, remote_story_bounds_and_reuse);
+    tcase_add_test(tc, remote_story_concurrent_writers);
     suite_add_tcase(s, tc);
     return s;
 }
