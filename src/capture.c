@@ -374,8 +374,8 @@ static int dispatch_handler(request_rec *r)
             if (slot != NULL) {
                 /* mod_wsgi in daemon mode runs the script in another
                  * process, which gets this key with the request. */
-                if (strcmp(r->handler, "wsgi-script") == 0 ||
-                    strcmp(r->handler, "application/x-httpd-wsgi") == 0) {
+                if ((r->handler[0] == 'w' && strcmp(r->handler, "wsgi-script") == 0) ||
+                    (r->handler[0] == 'a' && strcmp(r->handler, "application/x-httpd-wsgi") == 0)) {
                     ew_remote_key_set(r, slot, origin);
                 }
                 ew_slot_set_target(slot, r->handler, r->filename);
