@@ -25,7 +25,7 @@ CC ?= cc
 DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli php-fpm check pkg-config \
 	curl jq perl libjson-pp-perl prometheus python3-prometheus-client apache2-utils iproute2 \
 	clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy wrk debhelper dpkg-dev build-essential lintian debootstrap \
-	libapache2-mod-wsgi-py3 chromium prometheus-apache-exporter nghttp2-client openssl
+	libapache2-mod-wsgi-py3 chromium prometheus-apache-exporter nghttp2-client openssl mtail
 # apache2-utils (ab), iproute2: load and remote-client tests; clang +
 # libclang-rt-14-dev: make fuzz and make sanitize (llvm: the symbolizer for
 # their stacks); valgrind: unit-valgrind, memcheck, bench; cppcheck,
@@ -33,8 +33,9 @@ DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli
 # lintian, debootstrap: make deb and deb-test; libapache2-mod-wsgi-py3: the
 # threaded crash test; chromium: the page in a real browser (63-timeline.t,
 # 82-proxy-access.t); prometheus-apache-exporter: the real scraper of ?auto
-# (82-proxy-access.t); nghttp2-client (h2load), openssl (a throwaway
-# certificate): HTTP/2 streams (67-http2.t).
+# (82-proxy-access.t) and bench/compare.sh's mod_status set-up; mtail: the
+# access-log tailer of bench/compare.sh; nghttp2-client (h2load), openssl
+# (a throwaway certificate): HTTP/2 streams (67-http2.t).
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
 PURE_SRC = src/access.c src/story.c src/excerpt.c src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.c src/format_json.c src/format_chart.c \
@@ -298,8 +299,10 @@ fuzz: $(addprefix fuzz-run-,$(FUZZ_TARGETS))
 fuzz-run-%: fuzz-build
 	@t/fuzz/run.sh $* $(FUZZ_SECONDS) $(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN_format))
 
-# Benchmarks (BENCHMARKS.md has the figures and the method). bench-smoke runs
-# each part for a few seconds to check that the harness works, not timings.
+# Benchmarks (BENCHMARKS.md has the figures and the method). bench/run.sh runs
+# every part (hotpath, throughput, compare, status, memory, store); PARTS=compare
+# bench/run.sh runs one. bench-smoke runs each part for a few seconds to check
+# that the harness works, not timings.
 bench: deps all
 	@$(MAKE) --no-print-directory -C t/modules
 	bench/run.sh

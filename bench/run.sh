@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark in turn, one report.
 #
-#   bench/run.sh            the full run (about 9 minutes on 2 cores)
+#   bench/run.sh            the full run (about 11 minutes on 2 cores)
 #   SMOKE=1 bench/run.sh    a few seconds of each: checks that the harness
 #                           works (servers start, the module counts what was
 #                           sent, every report has its figures); the figures
 #                           themselves mean nothing (`make test` runs this)
 #
-# The parts write bench/out/{hotpath,throughput,status,memory}-last.md; this
+# The parts write bench/out/{hotpath,throughput,compare,status,memory}-last.md; this
 # script joins them into bench/out/bench-last.md. BENCHMARKS.md at the root
 # holds the figures worth keeping, with the command behind each.
 # Environment: SMOKE, BUILD (passed on to every part), PARTS (which parts).
@@ -18,7 +18,7 @@ repo=$(cd "$here/.." && pwd)
 OUT=${OUT:-$repo/bench/out}
 export OUT
 SMOKE=${SMOKE:-0}
-PARTS=${PARTS:-hotpath throughput status memory store}
+PARTS=${PARTS:-hotpath throughput compare status memory store}
 start=$SECONDS
 
 run_part() {
@@ -36,6 +36,7 @@ for part in $PARTS; do
         case $part in
             hotpath) run_part hotpath CONFIGS="bare errwatch errwatch-500" N=20 REPEAT=1 ;;
             throughput) run_part throughput ROUNDS=1 DURATION=1 WARMUP=0 ;;
+            compare) run_part compare ROUNDS=1 DURATION=1 WARMUP=0 ;;
             status) run_part status FILES=64 RECENT=16 K=1 PAGES=3 ROUNDS=1 DURATION=1 FORMATS=metrics ;;
             memory) run_part memory REQUESTS=50 FAILS=20 LARGE_FILES=2048 LARGE_RECENT=512 ;;
             store) ;; # make bench-store; nothing to smoke-test beyond the unit tests
@@ -43,7 +44,7 @@ for part in $PARTS; do
         esac
     else
         case $part in
-            hotpath | throughput | status | memory) run_part "$part" ;;
+            hotpath | throughput | compare | status | memory) run_part "$part" ;;
             store)
                 echo "bench: store" >&2
                 make -s -C "$repo" build/store_bench >&2
