@@ -26,7 +26,8 @@
 # wrk run, from /proc, + those of the side process: exporter or mtail) /
 # requests wrk completed. The scrape loops' curl is not counted (Prometheus's
 # side, the same for every set-up). Set-ups are measured in turns, ROUNDS
-# times, the order reversed every other round; the report gives medians.
+# times, the order reversed every other round; the report gives medians, and
+# the median of each round's ratio to that round's baseline.
 #
 # Environment: ROUNDS (5), DURATION (5), CONNECTIONS (16), THREADS (2),
 # WARMUP (1), SCRAPE_INTERVAL (1 s), plus bench/lib.sh's (BUILD, KEEP, OUT, ...).
@@ -218,12 +219,19 @@ for a in $arms; do
     : >"$tmp/srv-$a"
     : >"$tmp/side-$a"
     : >"$tmp/cpu-$a"
+    : >"$tmp/ratio-$a"
 done
 for r in $(seq 1 "$ROUNDS"); do
     if [ $((r % 2)) -eq 1 ]; then order="baseline errwatch status mtail"; else order="mtail status errwatch baseline"; fi
     line=""
     for a in $order; do
         line="$line $a $(run_wrk "$a" "$r")"
+    done
+    # This round's ratios to the baseline: the runs of a round are close in
+    # time, so other jobs' load drifts over them alike.
+    for a in $arms; do
+        awk -v x="$(tail -n 1 "$tmp/cpu-$a")" -v y="$(tail -n 1 "$tmp/cpu-baseline")" \
+            'BEGIN { printf "%.4f\n", x / y }' >>"$tmp/ratio-$a"
     done
     note "round $r:$line req/s; load $(cut -d' ' -f1 /proc/loadavg)"
 done
@@ -283,8 +291,7 @@ label() {
 }
 
 report() {
-    local a base
-    base=$(median "$tmp/cpu-baseline")
+    local a
     echo "# Side by side: what else would name the failing file (bench/compare.sh)"
     echo
     machine_lines
@@ -298,10 +305,10 @@ report() {
     echo
     echo "CPU µs per request, median (min .. max) over the rounds; total = server's children + side process:"
     echo
-    echo "| set-up | total CPU µs/request | ratio to baseline (medians) | server µs/request | side process µs/request | req/s | names the failing file |"
+    echo "| set-up | total CPU µs/request | ratio to baseline per round, median (min .. max) | server µs/request | side process µs/request | req/s | names the failing file |"
     echo "|---|---:|---:|---:|---:|---:|---|"
     for a in $arms; do
-        echo "| $(label "$a") | $(cell "$tmp/cpu-$a") | $(awk -v x="$(median "$tmp/cpu-$a")" -v y="$base" 'BEGIN { printf "%.2f", x / y }') | $(median "$tmp/srv-$a") | $(median "$tmp/side-$a") | $(stats "$tmp/rps-$a" | awk '{ printf "%.0f (%.0f .. %.0f)", $1, $2, $3 }') | ${names[$a]} |"
+        echo "| $(label "$a") | $(cell "$tmp/cpu-$a") | $(stats "$tmp/ratio-$a" | awk '{ printf "%.2f (%.2f .. %.2f)", $1, $2, $3 }') | $(median "$tmp/srv-$a") | $(median "$tmp/side-$a") | $(stats "$tmp/rps-$a" | awk '{ printf "%.0f (%.0f .. %.0f)", $1, $2, $3 }') | ${names[$a]} |"
     done
     echo
     echo "\"names the failing file\" is checked, not assumed: ?json's files[] holds $failing_file; mtail's apache_5xx_by_file{file=...} counts it; neither mod_status's ?auto nor the exporter's /metrics contains it."
