@@ -49,6 +49,7 @@ typedef struct ew_req_state {
     int message_level;            /* APLOG level of message, or -1 if none */
     const request_rec *owner;     /* the request using it; NULL once logged */
     char *excerpt;                /* its page's words (ErrWatchBodyExcerpt), or NULL */
+    int remote;                   /* handed to mod_wsgi, which may run it in a daemon */
     char message[EW_MESSAGE_MAX]; /* valid when message_level >= 0 */
 } ew_req_state;
 
@@ -139,6 +140,7 @@ static EW_NOINLINE ew_req_state *state_take(const request_rec *r, int may_alloca
     st->story_id = 0;
     st->message_level = -1;
     st->excerpt = NULL;
+    st->remote = 0;
     cell_set(r, (uintptr_t)st);
     return st;
 }
@@ -377,6 +379,7 @@ static int dispatch_handler(request_rec *r)
                 if ((r->handler[0] == 'w' && strcmp(r->handler, "wsgi-script") == 0) ||
                     (r->handler[0] == 'a' && strcmp(r->handler, "application/x-httpd-wsgi") == 0)) {
                     ew_remote_key_set(r, slot, origin);
+                    state_get(r)->remote = 1;
                 }
                 ew_slot_set_target(slot, r->handler, r->filename);
                 if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
@@ -569,8 +572,14 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     }
     /* Lines another process logged for it (mod_wsgi's daemon): after the
      * worker's own, and the most severe as the message if it has none. */
-    (void)ew_remote_take(cell_slot(cell_of(origin)), origin, story, sizeof(story), f.message,
-                         sizeof(f.message));
+    for (const request_rec *q = origin; q != NULL; q = q->next) {
+        const ew_req_state *qs = state_peek(q);
+        if (qs != NULL && qs->remote) {
+            (void)ew_remote_take(cell_slot(cell_of(origin)), origin, story, sizeof(story),
+                                 f.message, sizeof(f.message));
+            break;
+        }
+    }
     /* Nothing logged at all: the page's own words, marked as such. */
     const ew_req_state *cs = state_peek(culprit);
     if (f.message[0] == '\0' && cs != NULL && cs->excerpt != NULL && cs->excerpt[0] != '\0') {

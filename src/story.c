@@ -21,20 +21,46 @@ void ew_story_reset(ew_story_builder *b)
 }
 
 /* line into dst (EW_STORY_LINE_MAX), raw \n and \r as two characters. */
+/* line into dst as one line: a line break or carriage return becomes the
+ * two characters \n or \r (never cut in half); cut at EW_STORY_LINE_MAX - 1
+ * bytes on a UTF-8 boundary. Runs between breaks are copied whole: this
+ * is on every logged line of a failing request. */
 static void copy_line(char *dst, const char *line)
 {
-    char tmp[EW_STORY_LINE_MAX * 2];
+    const size_t room = EW_STORY_LINE_MAX - 1;
     size_t n = 0;
-    for (const char *p = line; *p != '\0' && n + 2 < sizeof(tmp); p++) {
-        if (*p == '\n' || *p == '\r') {
-            tmp[n++] = '\\';
-            tmp[n++] = *p == '\n' ? 'n' : 'r';
-        } else {
-            tmp[n++] = *p;
+    const char *p = line;
+    while (*p != '\0' && n < room) {
+        size_t run = strcspn(p, "\n\r");
+        if (run > 0) {
+            size_t take = run < room - n ? run : room - n;
+            memcpy(dst + n, p, take);
+            n += take;
+            p += take;
+            continue;
+        }
+        if (n + 2 > room) {
+            break;
+        }
+        dst[n++] = '\\';
+        dst[n++] = *p == '\n' ? 'n' : 'r';
+        p++;
+    }
+    if (*p != '\0') {
+        /* Cut: do not end inside a UTF-8 sequence. */
+        size_t lead = n;
+        while (lead > 0 && ((unsigned char)dst[lead - 1] & 0xC0u) == 0x80u) {
+            lead--;
+        }
+        if (lead > 0 && (unsigned char)dst[lead - 1] >= 0xC0u) {
+            unsigned char b = (unsigned char)dst[lead - 1];
+            size_t seq = b >= 0xF0u ? 4 : b >= 0xE0u ? 3 : 2;
+            if (lead - 1 + seq > n) {
+                n = lead - 1;
+            }
         }
     }
-    tmp[n] = '\0';
-    ew_copy_field(dst, EW_STORY_LINE_MAX, tmp);
+    dst[n] = '\0';
 }
 
 void ew_story_add(ew_story_builder *b, int level, const char *line)
@@ -43,21 +69,25 @@ void ew_story_add(ew_story_builder *b, int level, const char *line)
         return;
     }
     uint32_t at = b->added++;
+    char *kept;
     if (b->head_len < EW_STORY_HEAD) {
-        copy_line(b->head[b->head_len++], line);
+        kept = b->head[b->head_len++];
+        copy_line(kept, line);
     } else {
-        copy_line(b->tail[b->tail_next], line);
+        kept = b->tail[b->tail_next];
+        copy_line(kept, line);
         b->tail_at[b->tail_next] = at;
         b->tail_next = (b->tail_next + 1) % EW_STORY_TAIL;
         if (b->tail_len < EW_STORY_TAIL) {
             b->tail_len++;
         }
     }
-    /* The most severe, the last of them on ties: as the single message. */
+    /* The most severe, the last of them on ties: as the single message.
+     * A copy of the line just kept, already escaped and cut. */
     if (b->worst_level < 0 || level <= b->worst_level) {
         b->worst_level = level;
         b->worst_at = at;
-        copy_line(b->worst, line);
+        memcpy(b->worst, kept, strlen(kept) + 1);
     }
 }
 

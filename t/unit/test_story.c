@@ -125,6 +125,31 @@ START_TEST(raw_breaks_escaped_and_long_lines_cut)
 }
 END_TEST
 
+/* A line cut at the budget never ends in half an escape or half a UTF-8
+ * character. */
+START_TEST(cut_keeps_escapes_and_characters_whole)
+{
+    static ew_story_builder sb;
+    char line[EW_STORY_LINE_MAX + 8];
+    /* 238 bytes, then a line break: its escape would need bytes 239-240. */
+    memset(line, 'a', EW_STORY_LINE_MAX - 2);
+    strcpy(line + EW_STORY_LINE_MAX - 2, "\nzz");
+    ew_story_reset(&sb);
+    ew_story_add(&sb, 3, line);
+    ck_assert_uint_eq(strlen(sb.head[0]), EW_STORY_LINE_MAX - 2);
+    ck_assert_int_ne(sb.head[0][EW_STORY_LINE_MAX - 3], '\\');
+    /* 238 bytes, then a two-byte character across the cut. */
+    memset(line, 'b', EW_STORY_LINE_MAX - 2);
+    strcpy(line + EW_STORY_LINE_MAX - 2, "\xc3\xa9\xc3\xa9");
+    ew_story_add(&sb, 3, line);
+    ck_assert_uint_eq(strlen(sb.head[1]), EW_STORY_LINE_MAX - 2);
+    /* Escapes inside the line. */
+    ew_story_add(&sb, 2, "one\ntwo\rthree");
+    ck_assert_str_eq(sb.head[2], "one\\ntwo\\rthree");
+    ck_assert_str_eq(sb.worst, "one\\ntwo\\rthree");
+}
+END_TEST
+
 Suite *story_suite(void)
 {
     Suite *s = suite_create("story");
@@ -134,6 +159,7 @@ Suite *story_suite(void)
     tcase_add_test(tc, head_and_tail_with_the_worst_kept);
     tcase_add_test(tc, small_budget_cuts_the_middle);
     tcase_add_test(tc, raw_breaks_escaped_and_long_lines_cut);
+    tcase_add_test(tc, cut_keeps_escapes_and_characters_whole);
     suite_add_tcase(s, tc);
     return s;
 }
