@@ -322,8 +322,13 @@ static apr_status_t excerpt_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         f->ctx = ex;
     }
     int done = 0;
+    /* APR's ring macros cast through char *, which clang's -Wcast-align
+     * flags; the cast is APR's own and correct. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-align"
     for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb) && !done;
          b = APR_BUCKET_NEXT(b)) {
+#pragma GCC diagnostic pop
         if (APR_BUCKET_IS_EOS(b)) {
             done = 1;
         } else if (!APR_BUCKET_IS_METADATA(b)) {
@@ -537,8 +542,30 @@ static const char *dispatched_handler(const request_rec *r)
     return st != NULL && st->handler != NULL ? st->handler : EW_NO_HANDLER;
 }
 
+/* Lines another process logged for the chain (mod_wsgi's daemon), taken
+ * while the worker's slot still holds the request: once the slot is
+ * cleared, the entry may go to another request. */
+typedef struct remote_lines {
+    char story[EW_STORY_MAX];
+    char message[EW_MESSAGE_MAX];
+} remote_lines;
+
+static EW_NOINLINE int take_remote_lines(request_rec *origin, remote_lines *out)
+{
+    for (const request_rec *q = origin; q != NULL; q = q->next) {
+        const ew_req_state *qs = state_peek(q);
+        if (qs != NULL && qs->remote) {
+            out->story[0] = '\0';
+            out->message[0] = '\0';
+            return ew_remote_take(cell_slot(cell_of(origin)), origin, out->story,
+                                  sizeof(out->story), out->message, sizeof(out->message)) > 0;
+        }
+    }
+    return 0;
+}
+
 static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int status,
-                                       apr_time_t duration_us)
+                                       apr_time_t duration_us, const remote_lines *remote)
 {
     request_rec *culprit = attributed_request(origin);
     ew_failure f;
@@ -572,12 +599,14 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     }
     /* Lines another process logged for it (mod_wsgi's daemon): after the
      * worker's own, and the most severe as the message if it has none. */
-    for (const request_rec *q = origin; q != NULL; q = q->next) {
-        const ew_req_state *qs = state_peek(q);
-        if (qs != NULL && qs->remote) {
-            (void)ew_remote_take(cell_slot(cell_of(origin)), origin, story, sizeof(story),
-                                 f.message, sizeof(f.message));
-            break;
+    if (remote != NULL) {
+        size_t at = strlen(story);
+        if (at > 0 && at + 1 < sizeof(story)) {
+            story[at++] = '\n';
+        }
+        ew_copy_field(story + at, sizeof(story) - at, remote->story);
+        if (f.message[0] == '\0') {
+            ew_copy_field(f.message, sizeof(f.message), remote->message);
         }
     }
     /* Nothing logged at all: the page's own words, marked as such. */
@@ -638,14 +667,17 @@ static int commit_transaction(request_rec *r)
     int status = final->status;
     apr_time_t duration_us = elapsed_since(origin);
     uint64_t bytes = (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0);
+    int failed = status >= 500 && status <= 599;
+    remote_lines remote;
+    int has_remote = failed && take_remote_lines(origin, &remote);
     if (here != slot || slot == NULL) {
         ew_count_response_moved(store, origin, slot, here, 1, status, bytes, (uint64_t)duration_us);
     } else {
         ew_slot_count(slot, status, bytes, (uint64_t)duration_us);
         ew_slot_finish(slot, (uint64_t)(uintptr_t)origin);
     }
-    if (status >= 500 && status <= 599) {
-        record_failure(store, origin, status, duration_us);
+    if (failed) {
+        record_failure(store, origin, status, duration_us, has_remote ? &remote : NULL);
     }
     release_states(origin);
     return DECLINED;
