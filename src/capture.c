@@ -84,25 +84,32 @@ static inline uintptr_t cell_of(const request_rec *r)
     return (uintptr_t)ap_get_module_config(r->request_config, &errwatch_module);
 }
 
+/* A cell's word as an address: the one place a word becomes a pointer
+ * (the cell packs an address and flags in one word by design). */
+static inline void *cell_ptr(uintptr_t word)
+{
+    return (void *)word; /* NOLINT(performance-no-int-to-ptr) */
+}
+
 static inline void cell_set(const request_rec *r, uintptr_t cell)
 {
-    ap_set_module_config(r->request_config, &errwatch_module, (void *)cell);
+    ap_set_module_config(r->request_config, &errwatch_module, cell_ptr(cell));
 }
 
 /* The request's state, or NULL while it has none (a light cell). */
 static inline ew_req_state *state_peek(const request_rec *r)
 {
     uintptr_t cell = cell_of(r);
-    return (cell & EW_CELL_LIGHT) != 0 ? NULL : (ew_req_state *)cell;
+    return (cell & EW_CELL_LIGHT) != 0 ? NULL : (ew_req_state *)cell_ptr(cell);
 }
 
 /* The slot a request began in, from either kind of cell. */
 static inline ew_worker_slot *cell_slot(uintptr_t cell)
 {
     if ((cell & EW_CELL_LIGHT) != 0) {
-        return (ew_worker_slot *)(cell & ~EW_CELL_FLAGS);
+        return cell_ptr(cell & ~EW_CELL_FLAGS);
     }
-    return cell != 0 ? ((const ew_req_state *)cell)->slot : NULL;
+    return cell != 0 ? ((const ew_req_state *)cell_ptr(cell))->slot : NULL;
 }
 
 /* Not inlined (here and below, for the functions every request calls out
@@ -402,8 +409,8 @@ static int skip_directory_walk(request_rec *r)
 {
     uintptr_t cell = cell_of(r);
     int status_url = (cell & EW_CELL_LIGHT) != 0 ? (cell & EW_CELL_STATUS_URL) != 0
-                     : cell != 0                 ? ((const ew_req_state *)cell)->status_url
-                                                 : 0;
+                     : cell != 0 ? ((const ew_req_state *)cell_ptr(cell))->status_url
+                                 : 0;
     return status_url ? OK : DECLINED;
 }
 
@@ -538,7 +545,7 @@ static const char *dispatched_handler(const request_rec *r)
         return (cell & EW_CELL_STATIC) != 0 && r->content_type != NULL ? r->content_type
                                                                        : EW_NO_HANDLER;
     }
-    const ew_req_state *st = (const ew_req_state *)cell;
+    const ew_req_state *st = cell_ptr(cell);
     return st != NULL && st->handler != NULL ? st->handler : EW_NO_HANDLER;
 }
 

@@ -210,102 +210,108 @@ static void end_entity(ew_excerpt *e)
     emit(e, ';');
 }
 
+/* One byte through the parser. A byte that ends a state without being
+ * part of it (the '<' of "a < b", the character after "&amp" without ';')
+ * goes round again in the new state. */
 static void take(ew_excerpt *e, unsigned char c)
 {
-    switch (e->mode) {
-    case MODE_TEXT:
-        if (c == '<') {
-            e->mode = MODE_TAG_OPEN;
-        } else if (c == '&') {
-            e->mode = MODE_ENTITY;
-            e->ent_len = 0;
-        } else {
-            emit(e, c);
-        }
-        return;
-    case MODE_ENTITY:
-        if (c == ';') {
-            end_entity(e);
-            e->mode = MODE_TEXT;
-        } else if ((is_alnum(c) || c == '#') && e->ent_len < sizeof(e->ent)) {
-            e->ent[e->ent_len++] = (char)c;
-        } else {
+    for (;;) {
+        switch (e->mode) {
+        case MODE_TEXT:
+            if (c == '<') {
+                e->mode = MODE_TAG_OPEN;
+            } else if (c == '&') {
+                e->mode = MODE_ENTITY;
+                e->ent_len = 0;
+            } else {
+                emit(e, c);
+            }
+            return;
+        case MODE_ENTITY:
+            if (c == ';') {
+                end_entity(e);
+                e->mode = MODE_TEXT;
+                return;
+            }
+            if ((is_alnum(c) || c == '#') && e->ent_len < sizeof(e->ent)) {
+                e->ent[e->ent_len++] = (char)c;
+                return;
+            }
             /* Not an entity: the ampersand and what followed are text. */
             emit(e, '&');
             emit_str(e, e->ent, e->ent_len);
             e->mode = MODE_TEXT;
-            take(e, c);
-        }
-        return;
-    case MODE_TAG_OPEN:
-        e->closing = 0;
-        e->name_len = 0;
-        e->quote = 0;
-        if (c == '/') {
-            e->closing = 1;
-            e->mode = MODE_TAG_NAME;
-        } else if (c == '!') {
-            e->mode = MODE_BANG;
-            e->dashes = 0;
-        } else if (c == '?') {
-            e->mode = MODE_DECL;
-        } else if (is_alpha(c)) {
-            e->name[e->name_len++] = (char)(c | 0x20);
-            e->mode = MODE_TAG_NAME;
-        } else {
-            /* "a < b": the '<' was text. */
-            emit(e, '<');
-            e->mode = MODE_TEXT;
-            take(e, c);
-        }
-        return;
-    case MODE_TAG_NAME:
-        if (is_alnum(c)) {
-            if (e->name_len < sizeof(e->name)) {
+            continue;
+        case MODE_TAG_OPEN:
+            e->closing = 0;
+            e->name_len = 0;
+            e->quote = 0;
+            if (c == '/') {
+                e->closing = 1;
+                e->mode = MODE_TAG_NAME;
+            } else if (c == '!') {
+                e->mode = MODE_BANG;
+                e->dashes = 0;
+            } else if (c == '?') {
+                e->mode = MODE_DECL;
+            } else if (is_alpha(c)) {
                 e->name[e->name_len++] = (char)(c | 0x20);
+                e->mode = MODE_TAG_NAME;
+            } else {
+                /* "a < b": the '<' was text. */
+                emit(e, '<');
+                e->mode = MODE_TEXT;
+                continue;
+            }
+            return;
+        case MODE_TAG_NAME:
+            if (is_alnum(c)) {
+                if (e->name_len < sizeof(e->name)) {
+                    e->name[e->name_len++] = (char)(c | 0x20);
+                }
+                return;
+            }
+            e->mode = MODE_TAG_REST;
+            continue;
+        case MODE_TAG_REST:
+            if (e->quote != 0) {
+                if (c == e->quote) {
+                    e->quote = 0;
+                }
+            } else if (c == '"' || c == '\'') {
+                e->quote = c;
+            } else if (c == '>') {
+                end_tag(e);
+                e->mode = MODE_TEXT;
+            }
+            return;
+        case MODE_BANG:
+            if (c == '-') {
+                if (++e->dashes == 2) {
+                    e->mode = MODE_COMMENT;
+                    e->dashes = 0;
+                }
+                return;
+            }
+            e->mode = MODE_DECL;
+            continue;
+        case MODE_COMMENT:
+            if (c == '-') {
+                if (e->dashes < 2) {
+                    e->dashes++;
+                }
+            } else if (c == '>' && e->dashes == 2) {
+                e->mode = MODE_TEXT;
+            } else {
+                e->dashes = 0;
+            }
+            return;
+        default: /* MODE_DECL */
+            if (c == '>') {
+                e->mode = MODE_TEXT;
             }
             return;
         }
-        e->mode = MODE_TAG_REST;
-        take(e, c);
-        return;
-    case MODE_TAG_REST:
-        if (e->quote != 0) {
-            if (c == e->quote) {
-                e->quote = 0;
-            }
-        } else if (c == '"' || c == '\'') {
-            e->quote = c;
-        } else if (c == '>') {
-            end_tag(e);
-            e->mode = MODE_TEXT;
-        }
-        return;
-    case MODE_BANG:
-        if (c == '-' && ++e->dashes == 2) {
-            e->mode = MODE_COMMENT;
-            e->dashes = 0;
-        } else if (c != '-') {
-            e->mode = MODE_DECL;
-            take(e, c);
-        }
-        return;
-    case MODE_COMMENT:
-        if (c == '-') {
-            if (e->dashes < 2) {
-                e->dashes++;
-            }
-        } else if (c == '>' && e->dashes == 2) {
-            e->mode = MODE_TEXT;
-        } else {
-            e->dashes = 0;
-        }
-        return;
-    default: /* MODE_DECL */
-        if (c == '>') {
-            e->mode = MODE_TEXT;
-        }
-        return;
     }
 }
 
@@ -337,10 +343,7 @@ static size_t write_trimmed(const char *buf, size_t len, char *out, size_t size)
     while (len > start && buf[len - 1] == ' ') {
         len--;
     }
-    size_t n = len - start;
-    if (n > size - 1) {
-        n = size - 1;
-    }
+    size_t n = len - start < size ? len - start : size - 1;
     /* Do not end inside a UTF-8 sequence: find the last lead byte and keep
      * it only if its whole sequence fits. */
     size_t lead = n;

@@ -136,7 +136,12 @@ static size_t one_line(char *dst, size_t size, const char *line)
 {
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)line; *p != '\0'; p++) {
-        char esc = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 0;
+        char esc = '\0';
+        if (*p == '\n') {
+            esc = 'n';
+        } else if (*p == '\r') {
+            esc = 'r';
+        }
         size_t need = esc != 0 ? 2 : 1;
         if (n + need >= size) {
             break;
