@@ -128,13 +128,12 @@ static inline uint64_t ew_vhost_tag(int generation, unsigned port)
  * worker and event). */
 struct ew_worker_slot *ew_worker_slot_lookup(const conn_rec *c);
 
-/* Counts a response logged by another worker than the one whose slot
- * began it (event: finished in write completion), in here (the logging
- * worker's slot, or the shared counters if NULL), and clears began if it
- * still holds origin. counted 0: clears only (ErrWatch Off). */
-void ew_count_response_moved(ew_store *store, const request_rec *origin,
-                             struct ew_worker_slot *began, struct ew_worker_slot *here, int counted,
-                             int status, uint64_t bytes, uint64_t duration_us);
+/* The tag a request's slot holds while it is in flight (ew_slot_begin):
+ * the address of the chain's first request_rec, never 0. */
+static inline uint64_t ew_request_tag(const request_rec *origin)
+{
+    return (uint64_t)(uintptr_t)origin;
+}
 /* mod_wsgi's daemon mode (src/crash.c): the request's key in the
  * subprocess_env that mod_wsgi hands to its daemon process; a line the
  * daemon logs for a request with that key (ew_remote_line, returns 1 if

@@ -265,8 +265,8 @@ static inline ew_worker_slot *slot_begin(const request_rec *r)
         /* HEAD shares GET's number, and a method without one has none:
          * only those are copied by name. */
         const char *method = r->method_number >= M_INVALID || r->header_only ? r->method : NULL;
-        ew_slot_begin(slot, (uint64_t)(uintptr_t)r, ew_hot_slots.pid, r->request_time,
-                      r->method_number, method, ew_request_path(r), (uint64_t)(uintptr_t)s,
+        ew_slot_begin(slot, ew_request_tag(r), ew_hot_slots.pid, r->request_time, r->method_number,
+                      method, ew_request_path(r), (uint64_t)(uintptr_t)s,
                       ew_vhost_tag(ew_hot_slots.generation, port));
     }
     return slot;
@@ -549,30 +549,23 @@ static const char *dispatched_handler(const request_rec *r)
     return st != NULL && st->handler != NULL ? st->handler : EW_NO_HANDLER;
 }
 
-/* Lines another process logged for the chain (mod_wsgi's daemon), taken
- * while the worker's slot still holds the request: once the slot is
- * cleared, the entry may go to another request. */
-typedef struct remote_lines {
-    char story[EW_STORY_MAX];
-    char message[EW_MESSAGE_MAX];
-} remote_lines;
-
-static EW_NOINLINE int take_remote_lines(request_rec *origin, remote_lines *out)
+/* Whether the chain was handed to mod_wsgi, whose daemon may have logged
+ * its story in another process. */
+static int handed_to_daemon(request_rec *origin)
 {
     for (const request_rec *q = origin; q != NULL; q = q->next) {
         const ew_req_state *qs = state_peek(q);
         if (qs != NULL && qs->remote) {
-            out->story[0] = '\0';
-            out->message[0] = '\0';
-            return ew_remote_take(cell_slot(cell_of(origin)), origin, out->story,
-                                  sizeof(out->story), out->message, sizeof(out->message)) > 0;
+            return 1;
         }
     }
     return 0;
 }
 
+/* Runs while the worker's slot still holds the request: a daemon's story
+ * for it is kept under the slot and the request's tag until then. */
 static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int status,
-                                       apr_time_t duration_us, const remote_lines *remote)
+                                       apr_time_t duration_us)
 {
     request_rec *culprit = attributed_request(origin);
     ew_failure f;
@@ -606,15 +599,9 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     }
     /* Lines another process logged for it (mod_wsgi's daemon): after the
      * worker's own, and the most severe as the message if it has none. */
-    if (remote != NULL) {
-        size_t at = strlen(story);
-        if (at > 0 && at + 1 < sizeof(story)) {
-            story[at++] = '\n';
-        }
-        ew_copy_field(story + at, sizeof(story) - at, remote->story);
-        if (f.message[0] == '\0') {
-            ew_copy_field(f.message, sizeof(f.message), remote->message);
-        }
+    if (handed_to_daemon(origin)) {
+        (void)ew_remote_take(cell_slot(cell_of(origin)), origin, story, sizeof(story), f.message,
+                             sizeof(f.message));
     }
     /* Nothing logged at all: the page's own words, marked as such. */
     const ew_req_state *cs = state_peek(culprit);
@@ -655,36 +642,35 @@ static int commit_transaction(request_rec *r)
     if (store == NULL) {
         return DECLINED;
     }
+    /* The slot of the worker logging it: the one that began it, except
+     * on event when the response was finished in write completion; then
+     * it is counted here, never in the other worker's slot, whose worker
+     * may be counting its own next request. */
+    ew_worker_slot *here = worker_slot(r->connection);
     /* A lone request (no internal redirect) only has its own ErrWatch
      * setting to look at. Not counted, it must not stay in flight either,
      * or the child's normal exit would later look like a crash. */
-    /* The slot of the worker logging it: the one that began it, except
-     * on event when the response was finished in write completion. */
-    ew_worker_slot *here = worker_slot(r->connection);
-    if (origin->next == NULL ? ew_dir_config(origin)->enabled == 0 : chain_disabled(origin)) {
-        if (here != slot || slot == NULL) {
-            ew_count_response_moved(store, origin, slot, here, 0, 0, 0, 0);
+    if (origin->next == NULL ? ew_dir_config(origin)->enabled != 0 : !chain_disabled(origin)) {
+        const request_rec *final = chain_final(origin);
+        int status = final->status;
+        apr_time_t duration_us = elapsed_since(origin);
+        uint64_t bytes = (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0);
+        if (here != NULL) {
+            ew_slot_count(here, status, bytes, (uint64_t)duration_us);
         } else {
-            ew_slot_finish(slot, (uint64_t)(uintptr_t)origin);
+            ew_store_count_response(store, status);
+            ew_store_add_traffic(store, bytes, (uint64_t)duration_us);
         }
-        release_states(origin);
-        return DECLINED;
+        if (status >= 500 && status <= 599) {
+            record_failure(store, origin, status, duration_us);
+        }
     }
-    const request_rec *final = chain_final(origin);
-    int status = final->status;
-    apr_time_t duration_us = elapsed_since(origin);
-    uint64_t bytes = (uint64_t)(final->bytes_sent > 0 ? final->bytes_sent : 0);
-    int failed = status >= 500 && status <= 599;
-    remote_lines remote;
-    int has_remote = failed && take_remote_lines(origin, &remote);
-    if (here != slot || slot == NULL) {
-        ew_count_response_moved(store, origin, slot, here, 1, status, bytes, (uint64_t)duration_us);
-    } else {
-        ew_slot_count(slot, status, bytes, (uint64_t)duration_us);
-        ew_slot_finish(slot, (uint64_t)(uintptr_t)origin);
-    }
-    if (failed) {
-        record_failure(store, origin, status, duration_us, has_remote ? &remote : NULL);
+    /* Out of flight last: until then a daemon's story stays reserved for
+     * this request. */
+    if (slot == here && slot != NULL) {
+        ew_slot_finish(slot, ew_request_tag(origin));
+    } else if (slot != NULL) {
+        ew_slot_release(slot, ew_request_tag(origin));
     }
     release_states(origin);
     return DECLINED;

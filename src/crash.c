@@ -175,23 +175,6 @@ ew_worker_slot *ew_worker_slot_lookup(const conn_rec *c)
                                                                    : NULL;
 }
 
-void ew_count_response_moved(ew_store *store, const request_rec *origin, ew_worker_slot *began,
-                             ew_worker_slot *here, int counted, int status, uint64_t bytes,
-                             uint64_t duration_us)
-{
-    if (counted) {
-        if (here != NULL) {
-            ew_slot_count(here, status, bytes, duration_us);
-        } else {
-            ew_store_count_response(store, status);
-            ew_store_add_traffic(store, bytes, duration_us);
-        }
-    }
-    if (began != NULL) {
-        ew_slot_release(began, (uint64_t)(uintptr_t)origin);
-    }
-}
-
 /* ---- remote stories: mod_wsgi's daemon mode ------------------------------------ */
 
 /* The key that travels with a mod_wsgi request to its daemon process (the
@@ -204,7 +187,7 @@ void ew_remote_key_set(request_rec *r, const ew_worker_slot *slot, const request
     apr_table_setn(r->subprocess_env, EW_REMOTE_KEY,
                    apr_psprintf(r->pool, "%lu:%" APR_UINT64_T_HEX_FMT,
                                 (unsigned long)(slot - ew_hot_slots.base),
-                                (apr_uint64_t)(uintptr_t)origin));
+                                (apr_uint64_t)ew_request_tag(origin)));
 }
 
 /* The slots as this process can reach them without allocating: a daemon
@@ -243,8 +226,7 @@ uint32_t ew_remote_take(const ew_worker_slot *slot, const request_rec *origin, c
         return 0;
     }
     return ew_slots_remote_take(current_slots, (uint32_t)(slot - ew_hot_slots.base),
-                                (uint64_t)(uintptr_t)origin, story, story_size, message,
-                                message_size);
+                                ew_request_tag(origin), story, story_size, message, message_size);
 }
 
 /* ---- parent: dead children ------------------------------------------------- */
