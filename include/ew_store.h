@@ -279,6 +279,10 @@ int ew_store_snapshot_latest(ew_store *st, apr_pool_t *pool, int64_t now_us, uin
 /* Copies src into a field of dst_size bytes, truncating at a UTF-8 character
  * boundary; NULL becomes "". */
 void ew_copy_field(char *dst, size_t dst_size, const char *src);
+/* Where to cut s, which continues past n bytes, so that s[0, result) ends
+ * on a UTF-8 character boundary: n, or less when s[n] continues the
+ * character before it. */
+size_t ew_utf8_cut(const char *s, size_t n);
 
 /* Class index (see EW_CLASS_*) of an HTTP status. */
 int ew_status_class(int status);

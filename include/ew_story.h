@@ -46,6 +46,12 @@ void ew_story_reset(ew_story_builder *b);
  * at a UTF-8 boundary. */
 void ew_story_add(ew_story_builder *b, int level, const char *line);
 
+/* Copies line into dst (EW_STORY_LINE_MAX bytes) as one story line: a
+ * raw line break or carriage return becomes the two characters \n or \r,
+ * and a line too long is cut, never inside an escape or a UTF-8
+ * character. Returns the length. */
+size_t ew_story_line(char *dst, const char *line);
+
 /* Writes the story into out (size bytes, NUL-terminated): the lines in
  * order joined by '\n'; if lines were dropped, a marker line
  * "[... N lines cut ...]" where they were, followed by the most severe line

@@ -291,19 +291,20 @@ void ew_copy_field(char *dst, size_t dst_size, const char *src)
     }
     size_t n = strnlen(src, dst_size);
     if (n == dst_size) {
-        /* Truncate, then back off over UTF-8 continuation bytes so a
-         * multibyte character is never cut in half. */
-        n = dst_size - 1;
-        size_t keep = n;
-        while (keep > 0 && ((unsigned char)src[keep] & 0xC0u) == 0x80u) {
-            keep--;
-        }
-        if (keep > 0 || ((unsigned char)src[0] & 0xC0u) != 0x80u) {
-            n = keep;
-        }
+        n = ew_utf8_cut(src, dst_size - 1);
     }
     memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+size_t ew_utf8_cut(const char *s, size_t n)
+{
+    /* Back off over the continuation bytes that s[n] would still need. */
+    size_t keep = n;
+    while (keep > 0 && ((unsigned char)s[keep] & 0xC0u) == 0x80u) {
+        keep--;
+    }
+    return keep > 0 || ((unsigned char)s[0] & 0xC0u) != 0x80u ? keep : n;
 }
 
 /* FNV-1a: short strings, no need for anything stronger. */

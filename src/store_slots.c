@@ -129,46 +129,6 @@ ew_slots *ew_slots_attach_static(void *base, size_t len)
 
 /* ---- remote stories ---------------------------------------------------------- */
 
-/* Copies line into dst (size bytes) as one line: a line break or carriage
- * return becomes the two characters \n or \r; cut at a UTF-8 boundary.
- * Returns the length. */
-static size_t one_line(char *dst, size_t size, const char *line)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)line; *p != '\0'; p++) {
-        char esc = '\0';
-        if (*p == '\n') {
-            esc = 'n';
-        } else if (*p == '\r') {
-            esc = 'r';
-        }
-        size_t need = esc != 0 ? 2 : 1;
-        if (n + need >= size) {
-            break;
-        }
-        if (esc != 0) {
-            dst[n++] = '\\';
-            dst[n++] = esc;
-        } else {
-            dst[n++] = (char)*p;
-        }
-    }
-    /* Do not end inside a UTF-8 sequence. */
-    size_t lead = n;
-    while (lead > 0 && ((unsigned char)dst[lead - 1] & 0xc0) == 0x80) {
-        lead--;
-    }
-    if (lead > 0 && (unsigned char)dst[lead - 1] >= 0xc0) {
-        unsigned char b = (unsigned char)dst[lead - 1];
-        size_t seq = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-        if (lead - 1 + seq > n) {
-            n = lead - 1;
-        }
-    }
-    dst[n] = '\0';
-    return n;
-}
-
 /* The entry holding request tag of slot index, or NULL. */
 static ew_remote_story *remote_find(ew_slots *s, uint32_t index, uint64_t tag)
 {
@@ -232,7 +192,7 @@ int ew_slots_remote_add(ew_slots *s, uint32_t index, uint64_t tag, int level, co
         return 0;
     }
     char buf[EW_STORY_LINE_MAX];
-    size_t n = one_line(buf, sizeof(buf), line);
+    size_t n = ew_story_line(buf, line);
     memcpy(e->last, buf, n + 1);
     if (e->worst_level < 0 || level <= e->worst_level) {
         e->worst_level = level;

@@ -21,46 +21,34 @@ void ew_story_reset(ew_story_builder *b)
 }
 
 /* line into dst (EW_STORY_LINE_MAX), raw \n and \r as two characters. */
-/* line into dst as one line: a line break or carriage return becomes the
- * two characters \n or \r (never cut in half); cut at EW_STORY_LINE_MAX - 1
- * bytes on a UTF-8 boundary. Runs between breaks are copied whole: this
- * is on every logged line of a failing request. */
-static void copy_line(char *dst, const char *line)
+size_t ew_story_line(char *dst, const char *line)
 {
     const size_t room = EW_STORY_LINE_MAX - 1;
     size_t n = 0;
     const char *p = line;
     while (*p != '\0' && n < room) {
         size_t run = strcspn(p, "\n\r");
-        if (run > 0) {
-            size_t take = run < room - n ? run : room - n;
+        if (run > room - n) {
+            size_t take = ew_utf8_cut(p, room - n); /* never half a character */
             memcpy(dst + n, p, take);
             n += take;
-            p += take;
+            break;
+        }
+        if (run > 0) {
+            memcpy(dst + n, p, run);
+            n += run;
+            p += run;
             continue;
         }
         if (n + 2 > room) {
-            break;
+            break; /* never half an escape */
         }
         dst[n++] = '\\';
         dst[n++] = *p == '\n' ? 'n' : 'r';
         p++;
     }
-    if (*p != '\0') {
-        /* Cut: do not end inside a UTF-8 sequence. */
-        size_t lead = n;
-        while (lead > 0 && ((unsigned char)dst[lead - 1] & 0xC0u) == 0x80u) {
-            lead--;
-        }
-        if (lead > 0 && (unsigned char)dst[lead - 1] >= 0xC0u) {
-            unsigned char b = (unsigned char)dst[lead - 1];
-            size_t seq = b >= 0xF0u ? 4 : b >= 0xE0u ? 3 : 2;
-            if (lead - 1 + seq > n) {
-                n = lead - 1;
-            }
-        }
-    }
     dst[n] = '\0';
+    return n;
 }
 
 void ew_story_add(ew_story_builder *b, int level, const char *line)
@@ -72,10 +60,10 @@ void ew_story_add(ew_story_builder *b, int level, const char *line)
     char *kept;
     if (b->head_len < EW_STORY_HEAD) {
         kept = b->head[b->head_len++];
-        copy_line(kept, line);
+        (void)ew_story_line(kept, line);
     } else {
         kept = b->tail[b->tail_next];
-        copy_line(kept, line);
+        (void)ew_story_line(kept, line);
         b->tail_at[b->tail_next] = at;
         b->tail_next = (b->tail_next + 1) % EW_STORY_TAIL;
         if (b->tail_len < EW_STORY_TAIL) {
