@@ -38,7 +38,7 @@ DEB_PACKAGES = gcc libc6-dev make apache2 apache2-dev libapache2-mod-php php-cli
 # (a throwaway certificate): HTTP/2 streams (67-http2.t).
 
 # Pure C parts: no httpd.h. Linked into the module and into the unit tests.
-PURE_SRC = src/access.c src/story.c src/excerpt.c src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.c src/format_json.c src/format_chart.c \
+PURE_SRC = src/access.c src/cause.c src/ids.c src/store_causes.c src/story.c src/excerpt.c src/store.c src/store_slots.c src/buf.c src/escape.c src/format_auto.c src/format_json.c src/format_chart.c \
 	src/format_html.c src/format_metrics.c src/format_time.c src/net.c src/attribution.c src/query.c \
 	src/format_tail.c src/tail_wait.c src/store_persist.c src/store_history.c src/accept.c
 # httpd glue.

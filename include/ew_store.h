@@ -33,6 +33,9 @@
 #define EW_HANDLER_MAX 64
 #define EW_FILE_MAX 512
 #define EW_MESSAGE_MAX 512
+#define EW_UNIQUE_ID_MAX 48 /* mod_unique_id's ids are 24 or 27 characters */
+#define EW_TRACE_ID_MAX 33  /* 32 hex digits */
+#define EW_DD_TRACE_MAX 24  /* a 64-bit decimal */
 
 /* Per-code counters cover 500..599. */
 #define EW_CODE_FIRST 500
@@ -70,7 +73,18 @@ typedef struct ew_failure {
     uint16_t in_flight;           /* a crash: requests in flight in that process */
     uint8_t event;                /* EW_EVENT_FAILURE, or a server start/stop/restart
                                      marker in the ring (status 0, no file) */
+    /* State file version 3 on (older files end here: their rows are read
+     * with these fields empty, see EW_FAILURE_V2_SIZE). */
+    uint64_t cause_key;                /* the failure's cause (ew_cause.h); 0: none */
+    char unique_id[EW_UNIQUE_ID_MAX];  /* mod_unique_id's UNIQUE_ID, or "" */
+    char trace_id[EW_TRACE_ID_MAX];    /* W3C traceparent trace id, 32 hex digits, or "" */
+    char dd_trace_id[EW_DD_TRACE_MAX]; /* x-datadog-trace-id (decimal), or "" */
 } ew_failure;
+
+/* Sizes of a ring entry and a file row before version 3 of the state file
+ * added fields at their ends (checked in src/store_persist.c). */
+#define EW_FAILURE_V2_SIZE 1784u
+#define EW_FILE_STAT_V2_SIZE 1128u
 
 /* Kinds of ring entries (ew_failure.event). */
 enum { EW_EVENT_FAILURE = 0, EW_EVENT_START, EW_EVENT_STOP, EW_EVENT_RESTART };
@@ -105,7 +119,67 @@ typedef struct ew_file_stat {
     char file[EW_FILE_MAX];
     char handler[EW_HANDLER_MAX]; /* handler of the latest failure */
     char message[EW_MESSAGE_MAX]; /* latest non-empty message */
+    /* State file version 3 on. */
+    uint64_t cause_key;       /* the cause of its latest failure */
+    int64_t script_mtime_us;  /* the file's modification time when last read:
+                                 EW_MTIME_UNREAD, EW_MTIME_MISSING or a time */
+    int64_t mtime_checked_us; /* when it was last read (at most once a minute) */
 } ew_file_stat;
+
+/* Modification times ("what changed"): not read yet, or the file could
+ * not be read (missing, or not a file path). */
+#define EW_MTIME_UNREAD 0
+#define EW_MTIME_MISSING (-1)
+/* A failing file's or a cause's named files' times are read again at most
+ * this often. */
+#define EW_MTIME_EVERY_US 60000000LL
+
+/* ---- causes: failures grouped by what went wrong (src/store_causes.c) ---- */
+
+/* The table holds the EW_CAUSES most recently seen causes; a new cause
+ * beyond that evicts the least recently seen one (counted). Under each,
+ * the EW_CAUSE_TOP busiest files and URIs are kept (space-saving counts:
+ * exact for a heavy hitter, an upper bound for a newcomer), and the
+ * modification times of the files its message names. */
+#define EW_CAUSES 32
+#define EW_CAUSE_TOP 3
+#define EW_CAUSE_TITLE_MAX 256
+#define EW_CAUSE_REF_MAX 256
+#define EW_CAUSE_STORY_MAX 512
+#define EW_CAUSE_NAMED 3
+
+typedef struct ew_cause_ref {
+    uint64_t count;
+    char text[EW_CAUSE_REF_MAX];
+} ew_cause_ref;
+
+typedef struct ew_changed_file {
+    int64_t mtime_us; /* EW_MTIME_UNREAD, EW_MTIME_MISSING or a time */
+    char path[EW_CAUSE_REF_MAX];
+} ew_changed_file;
+
+typedef struct ew_cause_stat {
+    uint64_t key; /* 0: an unused row */
+    uint64_t count;
+    uint64_t crashes;
+    int64_t first_seen_us;
+    int64_t last_seen_us;
+    int64_t checked_us;   /* when the named files' times were last read */
+    uint64_t example_seq; /* the failure its message and story come from */
+    uint32_t last_status;
+    uint32_t files_len;
+    uint32_t uris_len;
+    uint32_t changed_len;
+    uint32_t files_total; /* file rows whose latest failure had this cause */
+    uint32_t reserved;
+    char title[EW_CAUSE_TITLE_MAX];   /* the normalised message (ew_cause.h) */
+    char handler[EW_HANDLER_MAX];     /* of its first failure */
+    char message[EW_MESSAGE_MAX];     /* its first failure's message */
+    char story[EW_CAUSE_STORY_MAX];   /* and the start of its story */
+    ew_cause_ref files[EW_CAUSE_TOP]; /* busiest first in a snapshot */
+    ew_cause_ref uris[EW_CAUSE_TOP];
+    ew_changed_file changed[EW_CAUSE_NAMED]; /* the files its message names */
+} ew_cause_stat;
 
 /* A consistent copy of the store, taken under the lock and owned by a pool. */
 /* A server start, stop or restart on the timeline (EW_EVENT_START, _STOP,
@@ -168,6 +242,11 @@ typedef struct ew_snapshot {
      * oldest minute first. */
     uint32_t history_len;
     ew_history_minute *history;
+    /* Causes, count descending (ew_store_snapshot*; not the summary). */
+    uint32_t causes_len;
+    uint32_t causes_total; /* causes in the table */
+    uint64_t causes_evicted;
+    ew_cause_stat *causes;
 } ew_snapshot;
 
 typedef struct ew_store ew_store;
@@ -233,6 +312,26 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure);
  * for none), kept for the newest EW_STORIES failures. */
 #define EW_STORIES 64
 int ew_store_record_failure_story(ew_store *st, const ew_failure *failure, const char *story);
+
+/* The same with the failure's cause already worked out (ew_cause.h; NULL:
+ * worked out here, before the lock is taken). *wanted (may be NULL) says
+ * which modification times the caller should now read and hand to
+ * ew_store_note_mtimes: the store claims each read for one caller at most
+ * once every EW_MTIME_EVERY_US. */
+struct ew_cause_id;
+typedef struct ew_mtimes_wanted {
+    int script; /* the failure's file row is new or due */
+    int named;  /* the cause is new or due: its named files */
+} ew_mtimes_wanted;
+int ew_store_record_failure_cause(ew_store *st, const ew_failure *failure, const char *story,
+                                  const struct ew_cause_id *cause, ew_mtimes_wanted *wanted);
+
+/* What the caller read: the file row of file (the failure's file, or its
+ * URI when it had none) gets script_mtime_us, and the cause key's named
+ * files named_mtime_us[0..named_len) (in the order of ew_cause_id.named).
+ * Rows that have gone meanwhile are skipped. Returns 0 or an errno value. */
+int ew_store_note_mtimes(ew_store *st, const char *file, int64_t script_mtime_us, uint64_t key,
+                         const int64_t *named_mtime_us, uint32_t named_len, int64_t now_us);
 
 /* Per-worker counters (ew_slots.h): from now on ew_store_summary and
  * ew_store_snapshot add the slots' sums to the shared counters. The slots
@@ -330,6 +429,9 @@ uint64_t ew_store_change_mark(ew_store *st);
 /* Test hook: take the lock and return without releasing it, so a test can
  * kill the process while it holds the lock mid-update. */
 void ew_store_test_lock_and_mark_busy(ew_store *st, uint32_t file_slot);
+/* Test hook: take the lock, mark cause key's row as being written and
+ * scribble over it, and return holding the lock (a holder that died). */
+void ew_store_test_tear_cause(ew_store *st, uint64_t key);
 /* Test hook: take the lock and keep it. */
 int ew_store_test_lock(ew_store *st);
 /* Test hook: marks the ring entry of failure seq unused, as crash repair

@@ -50,6 +50,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ew_cause.h"
 #include "store_internal.h"
 
 const int ew_window_minutes[EW_WINDOW_COUNT] = {1, 5, 15};
@@ -203,6 +204,7 @@ ew_store *ew_store_create(apr_pool_t *pool, void *header, size_t header_len, voi
     memset(header, 0, sizeof(struct ew_header));
     ew_header *h = header;
     h->since_us = now_us;
+    h->cause_busy = EW_NONE;
     h->layout_hash = layout_hash();
     if (init_mutex(&h->lock) != 0) {
         return NULL;
@@ -381,6 +383,11 @@ int ew_store_lock_within(ew_store *st, int timeout_ms)
     if (rc == 0 && st->t->dirty) {
         rebuild_after_crash(st);
         st->t->dirty = 0;
+        ew_store_causes_repair(st);
+        ew_store_causes_recount(st);
+    } else if (rc == 0 && st->h->cause_busy != EW_NONE) {
+        ew_store_causes_repair(st);
+        ew_store_causes_recount(st);
     }
     return rc;
 }
@@ -567,13 +574,15 @@ static int32_t take_slot(ew_store *st)
         return (int32_t)st->t->files_used++;
     }
     int32_t victim = st->t->lru_tail;
+    ew_store_cause_file_moved(st, file_slots(st)[victim].stat.cause_key, 0);
     index_remove_slot(st, victim);
     lru_unlink(st, victim);
     st->t->files_evicted++;
     return victim;
 }
 
-static void update_file_table(ew_store *st, const ew_failure *f, const char *file)
+static void update_file_table(ew_store *st, const ew_failure *f, const char *file, int fresh_cause,
+                              int64_t now_us, ew_mtimes_wanted *wanted)
 {
     ew_file_slot *slots = file_slots(st);
     uint64_t hash = hash_string(file);
@@ -609,6 +618,17 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
     ew_copy_field(s->stat.handler, sizeof(s->stat.handler), f->handler);
     if (f->message[0] != '\0') {
         ew_copy_field(s->stat.message, sizeof(s->stat.message), f->message);
+    }
+    /* A row made just now for a cause this file already pointed at (the
+     * cause had been evicted or torn) has not counted the file yet. */
+    ew_store_cause_file_moved(st, fresh_cause ? 0 : s->stat.cause_key, f->cause_key);
+    s->stat.cause_key = f->cause_key;
+    /* Its modification time is read by one caller, at most once a minute,
+     * and only for a script path (not a URI standing in for one). */
+    if (wanted != NULL && f->file[0] == '/' &&
+        (s->stat.mtime_checked_us == 0 || now_us - s->stat.mtime_checked_us >= EW_MTIME_EVERY_US)) {
+        s->stat.mtime_checked_us = now_us;
+        wanted->script = 1;
     }
     lru_push_front(st, slot);
     st->t->busy_file = EW_NONE;
@@ -685,6 +705,26 @@ int ew_store_record_failure(ew_store *st, const ew_failure *failure)
 
 int ew_store_record_failure_story(ew_store *st, const ew_failure *failure, const char *story)
 {
+    return ew_store_record_failure_cause(st, failure, story, NULL, NULL);
+}
+
+int ew_store_record_failure_cause(ew_store *st, const ew_failure *failure, const char *story,
+                                  const ew_cause_id *cause, ew_mtimes_wanted *wanted)
+{
+    ew_cause_id own;
+    if (cause == NULL) {
+        ew_cause_fingerprint(failure->message, story, failure->status, failure->crash_signal,
+                             failure->handler, failure->file, &own);
+        cause = &own;
+    }
+    ew_failure keyed = *failure;
+    keyed.cause_key = cause->key;
+    failure = &keyed;
+    if (wanted != NULL) {
+        wanted->script = 0;
+        wanted->named = 0;
+    }
+    int64_t now_us = failure->time_us + (failure->duration_us > 0 ? failure->duration_us : 0);
     char file[EW_FILE_MAX];
     /* The table is keyed by file; a failure without one (e.g. a request
      * that never mapped to the file system) is keyed by its URI. */
@@ -696,7 +736,10 @@ int ew_store_record_failure_story(ew_store *st, const ew_failure *failure, const
         return rc;
     }
     st->t->dirty = 1;
-    update_file_table(st, failure, file);
+    /* The cause first: the file row then counts itself under it. */
+    int fresh = ew_store_cause_record(st, failure, story, cause, st->h->failures_recorded + 1,
+                                      now_us, wanted);
+    update_file_table(st, failure, file, fresh, now_us, wanted);
     append_ring(st, failure, st->h->failures_recorded + 1);
     st->t->dirty = 0;
     if (story != NULL && story[0] != '\0') {
@@ -719,6 +762,30 @@ int ew_store_record_failure_story(ew_store *st, const ew_failure *failure, const
     st->h->failures_recorded++;
     ew_store_unlock(st);
     ew_tail_notify(&st->h->tail);
+    return 0;
+}
+
+int ew_store_note_mtimes(ew_store *st, const char *file, int64_t script_mtime_us, uint64_t key,
+                         const int64_t *named_mtime_us, uint32_t named_len, int64_t now_us)
+{
+    (void)now_us;
+    char name[EW_FILE_MAX];
+    ew_copy_field(name, sizeof(name), file);
+    int rc = ew_store_lock(st);
+    if (rc != 0) {
+        return rc;
+    }
+    if (name[0] != '\0' && script_mtime_us != EW_MTIME_UNREAD) {
+        int32_t slot;
+        (void)index_find(st, hash_string(name), name, &slot);
+        if (slot != EW_NONE) {
+            file_slots(st)[slot].stat.script_mtime_us = script_mtime_us;
+        }
+    }
+    if (named_len > 0) {
+        ew_store_cause_note_named(st, key, named_mtime_us, named_len);
+    }
+    ew_store_unlock(st);
     return 0;
 }
 
@@ -918,6 +985,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
      * costs 3 rows. Rows added between the two locks mean one more round. */
     ew_handler_stat *handlers =
         apr_palloc(pool, (EW_HANDLER_SLOTS + EW_CODE_COUNT) * sizeof(ew_handler_stat));
+    ew_cause_stat *causes = apr_palloc(pool, EW_CAUSES * sizeof(ew_cause_stat));
     ew_file_stat *files = NULL;
     int32_t *top = NULL;
     ew_failure *recent = NULL;
@@ -955,6 +1023,10 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     out->handlers_len = read_handlers(st, handlers);
     out->handlers = handlers;
     out->markers_len = ew_store_read_markers(st, out->markers);
+    out->causes_len = ew_store_causes_raw(st, causes);
+    out->causes_total = out->causes_len;
+    out->causes_evicted = st->h->causes_evicted;
+    out->causes = causes;
 
     ew_file_slot *slots = file_slots(st);
     uint32_t nfiles = 0;
@@ -1007,6 +1079,7 @@ static int snapshot_within(ew_store *st, apr_pool_t *pool, int64_t now_us, ew_sn
     }
     ew_store_unlock(st);
 
+    ew_store_causes_sort(causes, out->causes_len);
     if (nfiles > 1) {
         qsort(files, nfiles, sizeof(ew_file_stat),
               by_last_seen ? compare_files_by_last_seen : compare_files);
@@ -1112,6 +1185,8 @@ int ew_store_summary(ew_store *st, int64_t now_us, ew_snapshot *out)
     out->files_total = live_files(st);
     out->recent_total = ring_held(st);
     out->markers_len = ew_store_read_markers(st, out->markers);
+    out->causes_total = ew_store_causes_used(st);
+    out->causes_evicted = st->h->causes_evicted;
     ew_store_unlock(st);
     return 0;
 }
@@ -1182,6 +1257,7 @@ ew_store *ew_store_resize(apr_pool_t *pool, ew_store *old, void *tables, size_t 
             append_ring(st, &ring[k - 1], ring[k - 1].seq);
         }
     }
+    ew_store_causes_recount(st); /* rows that no longer fit left their causes */
     ew_store_unlock(old);
     rc = 0;
 done:

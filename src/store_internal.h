@@ -17,7 +17,7 @@
 #include "ew_story.h"
 
 #define EW_STORE_MAGIC 0x45525257u /* "ERRW" */
-#define EW_STORE_VERSION 4u
+#define EW_STORE_VERSION 5u
 #define EW_ALIGN 64u
 #define EW_NONE (-1)
 
@@ -80,6 +80,10 @@ struct ew_header {
      * valid for the failure whose seq it holds. In the header, so that a
      * resize of the tables keeps them. */
     ew_story_slot stories[EW_STORIES];
+    /* Causes (src/store_causes.c): a row is in use when its key is not 0. */
+    int32_t cause_busy; /* row being written, or EW_NONE */
+    uint64_t causes_evicted;
+    ew_cause_stat causes[EW_CAUSES];
 
     /* Live tails: atomics only, never under the lock. */
     alignas(EW_ALIGN) ew_tail_shared tail;
@@ -129,6 +133,35 @@ void ew_store_unlock(ew_store *st);
  * newest with its own seq. */
 void ew_store_put_file_row(ew_store *st, const ew_file_stat *row);
 void ew_store_put_ring_entry(ew_store *st, const ew_failure *f);
+
+/* src/store_causes.c, with the lock held. */
+struct ew_cause_id;
+/* Counts f (failure seq, logged around now_us) under its cause, making the
+ * row if new (then returns 1); sets wanted->named when the cause's named
+ * files are due a read (wanted may be NULL). */
+int ew_store_cause_record(ew_store *st, const ew_failure *f, const char *story,
+                          const struct ew_cause_id *cid, uint64_t seq, int64_t now_us,
+                          ew_mtimes_wanted *wanted);
+/* Clears a row a dead holder left half-written. */
+void ew_store_causes_repair(ew_store *st);
+/* The named files' times read for cause key. */
+void ew_store_cause_note_named(ew_store *st, uint64_t key, const int64_t *mtime_us, uint32_t n);
+/* The rows in use, as stored, into out (room for EW_CAUSES); returns how
+ * many. */
+uint32_t ew_store_causes_raw(const ew_store *st, ew_cause_stat *out);
+/* How many rows are in use. */
+uint32_t ew_store_causes_used(const ew_store *st);
+/* Copies as views show them (no lock needed): count descending, each
+ * one's files and URIs busiest first. */
+void ew_store_causes_sort(ew_cause_stat *rows, uint32_t n);
+/* Restore: puts a saved row back (a key already present is skipped). */
+void ew_store_cause_put(ew_store *st, const ew_cause_stat *row);
+/* A file row's latest cause changed from one key to another (0: none):
+ * keeps each cause's files_total without a scan of the file rows. */
+void ew_store_cause_file_moved(ew_store *st, uint64_t from, uint64_t to);
+/* Counts files_total again from the file rows (after a restore or a
+ * repair; one pass over the rows). */
+void ew_store_causes_recount(ew_store *st);
 
 /* src/store_history.c, with the lock held: counts f in its minute. */
 void ew_store_history_count(ew_store *st, const ew_failure *f);

@@ -9,7 +9,12 @@
  *            counters (1 row), window buckets, handler rows, file rows
  *            (least recently failed first), ring entries (oldest first),
  *            non-empty history minutes, timeline markers (oldest first;
- *            version 2 on: a version 1 file has the six sections before)
+ *            version 2 on: a version 1 file has the six sections before),
+ *            causes (version 3 on)
+ *            Version 3 also added fields at the ends of the ring entry and
+ *            the file row: an older file's rows are read as the start of
+ *            this build's, the new fields empty (an upgrade keeps the
+ *            evidence).
  *   trailer  FNV-1a 64 of every byte before it
  *
  * The reader trusts nothing: a hand-edited or truncated file must never
@@ -23,12 +28,20 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ew_ids.h"
 #include "store_internal.h"
 
 #define STATE_MAGIC "EWSTATE"
-#define STATE_VERSION 2u
-/* Version 1 (no markers) is still read: an upgrade keeps the evidence. */
+#define STATE_VERSION 3u
+/* Versions 1 (no markers) and 2 (no causes, shorter rows) are still read:
+ * an upgrade keeps the evidence. */
 #define STATE_VERSION_NO_MARKERS 1u
+#define STATE_VERSION_NO_CAUSES 2u
+
+_Static_assert(offsetof(ew_failure, cause_key) == EW_FAILURE_V2_SIZE,
+               "version 3's ring-entry fields follow version 2's row");
+_Static_assert(offsetof(ew_file_stat, cause_key) == EW_FILE_STAT_V2_SIZE,
+               "version 3's file-row fields follow version 2's row");
 #define BYTE_ORDER_MARK 0x01020304u
 
 enum {
@@ -39,7 +52,8 @@ enum {
     SEC_RING,
     SEC_HISTORY,
     SEC_MARKERS,
-    SEC_COUNT = SEC_MARKERS
+    SEC_CAUSES,
+    SEC_COUNT = SEC_CAUSES
 };
 
 typedef struct state_header {
@@ -82,6 +96,7 @@ static const size_t row_size[SEC_COUNT + 1] = {
     sizeof(ew_failure),
     sizeof(ew_minute),
     sizeof(ew_marker),
+    sizeof(ew_cause_stat),
 };
 
 static uint64_t fnv1a(const unsigned char *p, size_t n)
@@ -161,7 +176,7 @@ int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **da
                  EW_BUCKETS * sizeof(ew_bucket) + EW_HANDLER_SLOTS * sizeof(ew_handler_stat) +
                  (size_t)t->files_used * sizeof(ew_file_stat) + (size_t)nring * sizeof(ew_failure) +
                  EW_HISTORY_MINUTES * sizeof(ew_minute) + EW_MARKERS * sizeof(ew_marker) +
-                 sizeof(uint64_t);
+                 EW_CAUSES * sizeof(ew_cause_stat) + sizeof(uint64_t);
     char *buf = apr_pcalloc(pool, max);
     char *p = buf + sizeof(state_header);
 
@@ -236,6 +251,18 @@ int ew_store_serialize(ew_store *st, apr_pool_t *pool, int64_t now_us, char **da
         p += sizeof(ew_marker);
     }
 
+    uint32_t ncauses = 0;
+    char *causes_at = p;
+    p += sizeof(section_header);
+    for (int i = 0; i < EW_CAUSES; i++) {
+        if (st->h->causes[i].key != 0) {
+            memcpy(p, &st->h->causes[i], sizeof(ew_cause_stat));
+            p += sizeof(ew_cause_stat);
+            ncauses++;
+        }
+    }
+    (void)put_section(causes_at, SEC_CAUSES, ncauses);
+
     state_header hd;
     fill_header(&hd, now_us, st->h->since_us);
     ew_store_unlock(st);
@@ -285,8 +312,60 @@ static const char *check_file(const ew_file_stat *f)
         return "a file row has an unterminated or empty string";
     }
     if (f->count == 0 || f->crashes > f->count || f->first_seen_us > f->last_seen_us ||
-        f->last_status > 599) {
+        f->last_status > 599 || f->script_mtime_us < EW_MTIME_MISSING || f->mtime_checked_us < 0) {
         return "a file row has counts or times out of range";
+    }
+    return NULL;
+}
+
+/* Every character of s (terminated within size) is one of allowed's
+ * classes: a trace or request id planted in a state file is shown in
+ * every format, so only what the capture keeps is accepted. */
+static int id_ok(const char *s, size_t size, int (*allowed)(int))
+{
+    if (!terminated(s, size)) {
+        return 0;
+    }
+    for (; *s != '\0'; s++) {
+        if (!allowed((unsigned char)*s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *check_ids(const ew_failure *f)
+{
+    if (!id_ok(f->unique_id, sizeof(f->unique_id), ew_unique_id_char) ||
+        !id_ok(f->trace_id, sizeof(f->trace_id), ew_hex_char) ||
+        !id_ok(f->dd_trace_id, sizeof(f->dd_trace_id), ew_digit_char)) {
+        return "a ring entry has a malformed request or trace id";
+    }
+    return NULL;
+}
+
+static const char *check_cause(const ew_cause_stat *c)
+{
+    if (!terminated(c->title, sizeof(c->title)) || !terminated(c->handler, sizeof(c->handler)) ||
+        !terminated(c->message, sizeof(c->message)) || !terminated(c->story, sizeof(c->story))) {
+        return "a cause has an unterminated string";
+    }
+    if (c->key == 0 || c->count == 0 || c->crashes > c->count ||
+        c->first_seen_us > c->last_seen_us || c->files_len > EW_CAUSE_TOP ||
+        c->uris_len > EW_CAUSE_TOP || c->changed_len > EW_CAUSE_NAMED || c->checked_us < 0) {
+        return "a cause has counts, times or lengths out of range";
+    }
+    for (uint32_t i = 0; i < EW_CAUSE_TOP; i++) {
+        if (!terminated(c->files[i].text, sizeof(c->files[i].text)) ||
+            !terminated(c->uris[i].text, sizeof(c->uris[i].text))) {
+            return "a cause has an unterminated file or URI";
+        }
+    }
+    for (uint32_t i = 0; i < EW_CAUSE_NAMED; i++) {
+        if (!terminated(c->changed[i].path, sizeof(c->changed[i].path)) ||
+            c->changed[i].mtime_us < EW_MTIME_MISSING) {
+            return "a cause has a malformed changed file";
+        }
     }
     return NULL;
 }
@@ -297,6 +376,10 @@ static const char *check_failure(const ew_failure *f)
         !terminated(f->vhost, sizeof(f->vhost)) || !terminated(f->handler, sizeof(f->handler)) ||
         !terminated(f->file, sizeof(f->file)) || !terminated(f->message, sizeof(f->message))) {
         return "a ring entry has an unterminated string";
+    }
+    const char *ids_why = check_ids(f);
+    if (ids_why != NULL) {
+        return ids_why;
     }
     int crash = f->status == 0 && f->crash_signal > 0 && f->crash_signal < EW_SIGNAL_COUNT;
     if ((!http_status(f->status) && !crash) || f->event > EW_EVENT_RESTART || f->seq == 0) {
@@ -310,7 +393,17 @@ typedef struct parsed {
     state_counters counters;
     const unsigned char *rows[SEC_COUNT + 1];
     uint32_t count[SEC_COUNT + 1];
+    size_t size[SEC_COUNT + 1]; /* each section's row size in this file */
 } parsed;
+
+/* Row i of a section into dst: a shorter row (an older version's) is the
+ * start of dst, the rest zero. */
+static void read_row(const parsed *in, uint32_t tag, uint32_t i, void *dst, size_t dst_size)
+{
+    size_t n = in->size[tag] < dst_size ? in->size[tag] : dst_size;
+    memset(dst, 0, dst_size);
+    memcpy(dst, in->rows[tag] + (size_t)i * in->size[tag], n);
+}
 
 static const char *parse(const unsigned char *data, size_t len, parsed *out)
 {
@@ -322,15 +415,29 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
     if (memcmp(hd->magic, STATE_MAGIC, sizeof(STATE_MAGIC)) != 0) {
         return "not an mod_errwatch state file (bad magic)";
     }
-    if ((hd->version != STATE_VERSION && hd->version != STATE_VERSION_NO_MARKERS) ||
+    if ((hd->version != STATE_VERSION && hd->version != STATE_VERSION_NO_CAUSES &&
+         hd->version != STATE_VERSION_NO_MARKERS) ||
         hd->byte_order != BYTE_ORDER_MARK) {
         return "written by another version or byte order";
     }
-    uint32_t sections = hd->version == STATE_VERSION_NO_MARKERS ? SEC_MARKERS - 1 : SEC_COUNT;
-    if (hd->row_sizes[0] != sizeof(ew_failure) || hd->row_sizes[1] != sizeof(ew_file_stat) ||
+    uint32_t sections = hd->version == STATE_VERSION_NO_MARKERS  ? SEC_MARKERS - 1
+                        : hd->version == STATE_VERSION_NO_CAUSES ? SEC_CAUSES - 1
+                                                                 : SEC_COUNT;
+    int old_rows = hd->version != STATE_VERSION;
+    size_t failure_size = old_rows ? EW_FAILURE_V2_SIZE : sizeof(ew_failure);
+    size_t file_size = old_rows ? EW_FILE_STAT_V2_SIZE : sizeof(ew_file_stat);
+    if (hd->row_sizes[0] != failure_size || hd->row_sizes[1] != file_size ||
         hd->row_sizes[2] != sizeof(ew_handler_stat) || hd->row_sizes[3] != sizeof(ew_bucket) ||
         hd->row_sizes[4] != sizeof(ew_minute) || hd->sections != sections) {
         return "written by a build with another layout";
+    }
+    for (uint32_t tag = 1; tag <= SEC_COUNT; tag++) {
+        out->size[tag] = row_size[tag];
+    }
+    out->size[SEC_RING] = failure_size;
+    out->size[SEC_FILES] = file_size;
+    if (hd->version == STATE_VERSION_NO_MARKERS) {
+        out->size[SEC_COUNTERS] = COUNTERS_V1_SIZE;
     }
     size_t body = len - sizeof(uint64_t);
     uint64_t sum;
@@ -349,9 +456,7 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
         if (sh.tag != tag) {
             return "sections out of order";
         }
-        size_t size = tag == SEC_COUNTERS && hd->version == STATE_VERSION_NO_MARKERS
-                          ? COUNTERS_V1_SIZE
-                          : row_size[tag];
+        size_t size = out->size[tag];
         if (sh.bytes != (uint64_t)sh.rows * size || sh.bytes > body - at) {
             return "a section's length does not match its rows";
         }
@@ -364,7 +469,8 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
     }
     if (out->count[SEC_COUNTERS] != 1 || out->count[SEC_BUCKETS] > EW_BUCKETS ||
         out->count[SEC_HANDLERS] > EW_HANDLER_SLOTS ||
-        out->count[SEC_HISTORY] > EW_HISTORY_MINUTES || out->count[SEC_MARKERS] > EW_MARKERS) {
+        out->count[SEC_HISTORY] > EW_HISTORY_MINUTES || out->count[SEC_MARKERS] > EW_MARKERS ||
+        out->count[SEC_CAUSES] > EW_CAUSES) {
         return "a section has too many rows";
     }
     memset(&out->counters, 0, sizeof(out->counters));
@@ -384,7 +490,7 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
     }
     for (uint32_t i = 0; i < out->count[SEC_FILES] && why == NULL; i++) {
         ew_file_stat f;
-        memcpy(&f, out->rows[SEC_FILES] + (size_t)i * sizeof(f), sizeof(f));
+        read_row(out, SEC_FILES, i, &f, sizeof(f));
         why = check_file(&f);
     }
     for (uint32_t i = 0; i < out->count[SEC_HISTORY] && why == NULL; i++) {
@@ -405,12 +511,17 @@ static const char *parse(const unsigned char *data, size_t len, parsed *out)
     uint64_t prev_seq = 0;
     for (uint32_t i = 0; i < out->count[SEC_RING] && why == NULL; i++) {
         ew_failure f;
-        memcpy(&f, out->rows[SEC_RING] + (size_t)i * sizeof(f), sizeof(f));
+        read_row(out, SEC_RING, i, &f, sizeof(f));
         why = check_failure(&f);
         if (why == NULL && (f.seq <= prev_seq || f.seq > out->counters.failures_recorded)) {
             why = "ring entries out of sequence";
         }
         prev_seq = f.seq;
+    }
+    for (uint32_t i = 0; i < out->count[SEC_CAUSES] && why == NULL; i++) {
+        ew_cause_stat c;
+        read_row(out, SEC_CAUSES, i, &c, sizeof(c));
+        why = check_cause(&c);
     }
     return why;
 }
@@ -485,7 +596,7 @@ int ew_store_restore(ew_store *st, const void *data, size_t len, int64_t *writte
     uint32_t skip = nfiles > st->t->files_cap ? nfiles - st->t->files_cap : 0;
     for (uint32_t i = skip; i < nfiles; i++) {
         ew_file_stat f;
-        memcpy(&f, in.rows[SEC_FILES] + (size_t)i * sizeof(f), sizeof(f));
+        read_row(&in, SEC_FILES, i, &f, sizeof(f));
         ew_store_put_file_row(st, &f);
     }
     st->t->files_evicted += c->files_evicted + skip;
@@ -493,9 +604,15 @@ int ew_store_restore(ew_store *st, const void *data, size_t len, int64_t *writte
     skip = nring > st->t->recent_cap ? nring - st->t->recent_cap : 0;
     for (uint32_t i = skip; i < nring; i++) {
         ew_failure f;
-        memcpy(&f, in.rows[SEC_RING] + (size_t)i * sizeof(f), sizeof(f));
+        read_row(&in, SEC_RING, i, &f, sizeof(f));
         ew_store_put_ring_entry(st, &f);
     }
+    for (uint32_t i = 0; i < in.count[SEC_CAUSES]; i++) {
+        ew_cause_stat row;
+        read_row(&in, SEC_CAUSES, i, &row, sizeof(row));
+        ew_store_cause_put(st, &row);
+    }
+    ew_store_causes_recount(st);
     st->t->dirty = 0;
     ew_store_unlock(st);
     if (written_us_out != NULL) {

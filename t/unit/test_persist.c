@@ -210,6 +210,73 @@ static void reseal(char *data, size_t len)
     memcpy(data + len - 8, &h, 8);
 }
 
+/* The state file's layout as the tests walk it (src/store_persist.c): a
+ * 56-byte header, then sections of a 16-byte header (tag, rows, bytes)
+ * and their rows, then an 8-byte checksum. */
+#define FILE_HEADER 56
+#define SECTION_HEADER 16
+enum { S_COUNTERS = 1, S_BUCKETS, S_HANDLERS, S_FILES, S_RING, S_HISTORY, S_MARKERS, S_CAUSES };
+
+/* Offset of section tag's first row; its rows and bytes into the outs. */
+static size_t section_rows(const char *data, uint32_t tag, uint32_t *rows, uint64_t *bytes)
+{
+    size_t at = FILE_HEADER;
+    for (;;) {
+        uint32_t t;
+        memcpy(&t, data + at, 4);
+        memcpy(rows, data + at + 4, 4);
+        memcpy(bytes, data + at + 8, 8);
+        if (t == tag) {
+            return at + SECTION_HEADER;
+        }
+        ck_assert_uint_lt(t, tag);
+        at += SECTION_HEADER + (size_t)*bytes;
+    }
+}
+
+/* Rewrites a current file as an older version would have written it:
+ * version 2 (no causes section; ring entries and file rows end before
+ * version 3's fields) or version 1 (no markers either, and no
+ * lock_recoveries at the end of the counters row). Returns the length. */
+static size_t downgrade(const char *data, size_t len, uint32_t version, char *out)
+{
+    (void)len;
+    size_t o = FILE_HEADER;
+    memcpy(out, data, FILE_HEADER);
+    uint32_t last = version == 1 ? S_HISTORY : S_MARKERS;
+    for (uint32_t tag = S_COUNTERS; tag <= last; tag++) {
+        uint32_t rows;
+        uint64_t bytes;
+        size_t at = section_rows(data, tag, &rows, &bytes);
+        size_t size = rows > 0 ? (size_t)(bytes / rows) : 0;
+        size_t keep = size;
+        if (tag == S_RING) {
+            keep = EW_FAILURE_V2_SIZE;
+        } else if (tag == S_FILES) {
+            keep = EW_FILE_STAT_V2_SIZE;
+        } else if (tag == S_COUNTERS && version == 1) {
+            keep = size - 8;
+        }
+        uint64_t new_bytes = (uint64_t)rows * keep;
+        memcpy(out + o, &tag, 4);
+        memcpy(out + o + 4, &rows, 4);
+        memcpy(out + o + 8, &new_bytes, 8);
+        o += SECTION_HEADER;
+        for (uint32_t i = 0; i < rows; i++) {
+            memcpy(out + o, data + at + i * size, keep);
+            o += keep;
+        }
+    }
+    uint32_t sizes[2] = {EW_FAILURE_V2_SIZE, EW_FILE_STAT_V2_SIZE};
+    memcpy(out + 16, sizes, sizeof(sizes));
+    memcpy(out + 8, &version, 4);
+    uint32_t sections = last;
+    memcpy(out + 8 + 4 + 4 + 5 * 4, &sections, 4);
+    o += 8;
+    reseal(out, o);
+    return o;
+}
+
 START_TEST(resealed_edits_are_refused)
 {
     ew_store *st = busy_store();
@@ -218,11 +285,9 @@ START_TEST(resealed_edits_are_refused)
     ck_assert_int_eq(ew_store_serialize(st, pool, T0 + 6000000, &data, &len), 0);
     char *copy = malloc(len);
     target = NULL;
-    /* The ring's last entry comes before the history section (its 16-byte
-     * header and one minute: busy_store's failures share a minute), the
-     * markers section (its header, no markers) and the 8-byte trailer. A
-     * history row is the size of ew_history_minute. */
-    size_t last = len - 8 - 16 - sizeof(ew_history_minute) - 16 - sizeof(ew_failure);
+    uint32_t rows;
+    uint64_t bytes;
+    size_t last = section_rows(data, S_RING, &rows, &bytes) + (rows - 1) * sizeof(ew_failure);
 
     memcpy(copy, data, len);
     memset(copy + last + offsetof(ew_failure, uri), 'A', EW_URI_MAX); /* unterminated */
@@ -236,8 +301,21 @@ START_TEST(resealed_edits_are_refused)
     assert_refused(copy, len);
 
     memcpy(copy, data, len);
-    uint32_t version = 3;
+    uint32_t version = 4;
     memcpy(copy + 8, &version, sizeof(version));
+    reseal(copy, len);
+    assert_refused(copy, len);
+
+    /* A trace id that is not hex, and a cause with an unterminated title. */
+    memcpy(copy, data, len);
+    memcpy(copy + last + offsetof(ew_failure, trace_id), "<script>", 8);
+    reseal(copy, len);
+    assert_refused(copy, len);
+
+    memcpy(copy, data, len);
+    size_t cause = section_rows(data, S_CAUSES, &rows, &bytes);
+    ck_assert_uint_gt(rows, 0);
+    memset(copy + cause + offsetof(ew_cause_stat, title), 'A', EW_CAUSE_TITLE_MAX);
     reseal(copy, len);
     assert_refused(copy, len);
 
@@ -248,6 +326,87 @@ START_TEST(resealed_edits_are_refused)
     const char *why = NULL;
     ck_assert_int_eq(ew_store_restore(st2, copy, len, NULL, &why), 0);
     free(copy);
+}
+END_TEST
+
+/* Version 3 keeps causes, ids and modification times; a version 2 file
+ * (before them) is still read, with those empty and the causes worked out
+ * again by the next failures. */
+START_TEST(causes_and_ids_round_trip_and_version_2_is_read)
+{
+    ew_store *st = busy_store();
+    ew_failure f;
+    memset(&f, 0, sizeof(f));
+    f.time_us = T0 + 5500000;
+    f.status = 500;
+    ew_copy_field(f.method, sizeof(f.method), "GET");
+    ew_copy_field(f.uri, sizeof(f.uri), "/t");
+    ew_copy_field(f.file, sizeof(f.file), "/t.php");
+    ew_copy_field(f.message, sizeof(f.message), "PHP Fatal error: t");
+    ew_copy_field(f.trace_id, sizeof(f.trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+    ew_copy_field(f.unique_id, sizeof(f.unique_id), "Y4c8cX8AAQEAABX3ZXUAAAAA");
+    ew_copy_field(f.dd_trace_id, sizeof(f.dd_trace_id), "1234567890");
+    ew_mtimes_wanted w;
+    ck_assert_int_eq(ew_store_record_failure_cause(st, &f, "line one", NULL, &w), 0);
+    ck_assert_int_eq(w.script, 1);
+    ck_assert_int_eq(ew_store_note_mtimes(st, "/t.php", T0 - 120000000, 0, NULL, 0, T0), 0);
+    char *data;
+    size_t len;
+    ck_assert_int_eq(ew_store_serialize(st, pool, T0 + 6000000, &data, &len), 0);
+
+    ew_store *st2 = fresh(16, 8, T0);
+    const char *why = NULL;
+    ck_assert_int_eq(ew_store_restore(st2, data, len, NULL, &why), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st2, pool, T0 + 6000000, &s), 0);
+    ck_assert_str_eq(s.recent[0].trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_str_eq(s.recent[0].unique_id, "Y4c8cX8AAQEAABX3ZXUAAAAA");
+    ck_assert_str_eq(s.recent[0].dd_trace_id, "1234567890");
+    ck_assert_uint_ne(s.recent[0].cause_key, 0);
+    /* Every failure under one cause; the new one's row as recorded. */
+    uint64_t counted = 0;
+    uint32_t files = 0;
+    const ew_cause_stat *mine = NULL;
+    for (uint32_t i = 0; i < s.causes_len; i++) {
+        counted += s.causes[i].count;
+        files += s.causes[i].files_total;
+        if (s.causes[i].key == s.recent[0].cause_key) {
+            mine = &s.causes[i];
+        }
+    }
+    ck_assert_uint_eq(counted, 6);
+    ck_assert_uint_eq(files, 4);
+    ck_assert_ptr_nonnull(mine);
+    ck_assert_uint_eq(mine->count, 1);
+    ck_assert_str_eq(mine->story, "line one");
+    ck_assert_str_eq(mine->files[0].text, "/t.php");
+    int found = 0;
+    for (uint32_t i = 0; i < s.files_len; i++) {
+        if (strcmp(s.files[i].file, "/t.php") == 0) {
+            ck_assert_int_eq(s.files[i].script_mtime_us, T0 - 120000000);
+            ck_assert_uint_eq(s.files[i].cause_key, s.recent[0].cause_key);
+            found = 1;
+        }
+    }
+    ck_assert_int_eq(found, 1);
+
+    char *v2 = malloc(len);
+    size_t v2_len = downgrade(data, len, 2, v2);
+    ck_assert_uint_lt(v2_len, len);
+    ew_store *st3 = fresh(16, 8, T0);
+    ck_assert_int_eq(ew_store_restore(st3, v2, v2_len, NULL, &why), 0);
+    ck_assert_int_eq(ew_store_snapshot(st3, pool, T0 + 6000000, &s), 0);
+    ck_assert_uint_eq(s.failures_recorded, 6);
+    ck_assert_uint_eq(s.recent_len, 6 < 8 ? 6 : 8);
+    ck_assert_str_eq(s.recent[0].uri, "/t");
+    ck_assert_str_eq(s.recent[0].trace_id, "");
+    ck_assert_uint_eq(s.recent[0].cause_key, 0);
+    ck_assert_uint_eq(s.causes_len, 0);
+    ck_assert_uint_eq(s.files_len, 4);
+    for (uint32_t i = 0; i < s.files_len; i++) {
+        ck_assert_int_eq(s.files[i].script_mtime_us, EW_MTIME_UNREAD);
+    }
+    free(v2);
 }
 END_TEST
 
@@ -283,31 +442,25 @@ START_TEST(markers_round_trip_and_version_1_is_read)
     char *copy = malloc(len);
     memcpy(copy, data, len);
     uint32_t bad = 7;
-    memcpy(copy + len - 8 - sizeof(ew_marker) + offsetof(ew_marker, event), &bad, sizeof(bad));
+    uint32_t rows;
+    uint64_t bytes;
+    size_t mk = section_rows(data, S_MARKERS, &rows, &bytes);
+    memcpy(copy + mk + (rows - 1) * sizeof(ew_marker) + offsetof(ew_marker, event), &bad,
+           sizeof(bad));
     reseal(copy, len);
     target = NULL;
     assert_refused(copy, len);
 
-    /* Version 1: the same file without the markers section, and without
-     * lock_recoveries at the end of the counters row (the first section,
-     * after the 56-byte file header; its header's bytes field at +8). */
+    /* Version 1: the same file without the markers section, without
+     * lock_recoveries at the end of the counters row, and with version 2's
+     * shorter rows. */
     ew_store *plain = busy_store();
-    char *v2;
-    size_t v2_len;
-    ck_assert_int_eq(ew_store_serialize(plain, pool, T0 + 6000000, &v2, &v2_len), 0);
-    uint64_t counters_bytes;
-    memcpy(&counters_bytes, v2 + 56 + 8, 8);
-    size_t row_end = 56 + 16 + (size_t)counters_bytes;
-    size_t v1_len = v2_len - 16 - 8; /* the empty markers section's header, lock_recoveries */
-    memcpy(copy, v2, row_end - 8);
-    memcpy(copy + row_end - 8, v2 + row_end, v2_len - 16 - 8 - row_end);
-    counters_bytes -= 8;
-    memcpy(copy + 56 + 8, &counters_bytes, 8);
-    uint32_t version = 1;
-    memcpy(copy + 8, &version, sizeof(version));
-    uint32_t sections = 6;
-    memcpy(copy + 8 + 4 + 4 + 5 * 4, &sections, sizeof(sections));
-    reseal(copy, v1_len);
+    char *v3;
+    size_t v3_len;
+    ck_assert_int_eq(ew_store_serialize(plain, pool, T0 + 6000000, &v3, &v3_len), 0);
+    free(copy);
+    copy = malloc(v3_len);
+    size_t v1_len = downgrade(v3, v3_len, 1, copy);
     ew_store *st3 = fresh(16, 8, T0);
     ck_assert_int_eq(ew_store_restore(st3, copy, v1_len, NULL, &why), 0);
     ck_assert_int_eq(ew_store_summary(st3, T0 + 6000000, &s), 0);
@@ -413,6 +566,7 @@ Suite *persist_suite(void)
     tcase_add_test(tc, resealed_edits_are_refused);
     tcase_add_test(tc, restore_refuses_a_used_store);
     tcase_add_test(tc, markers_round_trip_and_version_1_is_read);
+    tcase_add_test(tc, causes_and_ids_round_trip_and_version_2_is_read);
     tcase_add_test(tc, change_mark_moves_with_responses_and_failures);
     tcase_add_test(tc, round_trip_keeps_crashes);
     tcase_add_test(tc, history_over_time);

@@ -22,6 +22,9 @@ Suite *slots_suite(void);
 Suite *story_suite(void);
 Suite *access_suite(void);
 Suite *excerpt_suite(void);
+Suite *causes_suite(void);
+Suite *ids_suite(void);
+Suite *ids_suite(void);
 
 /* unit_util.c: helpers shared by the suites. */
 
