@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "httpd.h"
@@ -31,7 +32,9 @@
 #include "http_connection.h"
 
 #include "ew_attribution.h"
+#include "ew_cause.h"
 #include "ew_excerpt.h"
+#include "ew_ids.h"
 #include "ew_module.h"
 #include "ew_slots.h"
 #include "ew_story.h"
@@ -562,6 +565,86 @@ static int handed_to_daemon(request_rec *origin)
     return 0;
 }
 
+/* ---- a failure's cause, ids and what changed -------------------------------- */
+
+/* The last failure's cause on this thread. In an outage every failure is
+ * the same one: comparing the inputs costs far less than working the
+ * cause out again (BENCHMARKS.md, the error path). The fingerprint depends
+ * on nothing else. */
+typedef struct ew_cause_memo {
+    int valid;
+    int status;
+    char message[EW_MESSAGE_MAX];
+    char handler[EW_HANDLER_MAX];
+    char file[EW_FILE_MAX];
+    char story[EW_STORY_MAX];
+    ew_cause_id cause;
+} ew_cause_memo;
+static _Thread_local ew_cause_memo cause_memo;
+
+static const ew_cause_id *cause_of(const ew_failure *f, const char *story)
+{
+    ew_cause_memo *m = &cause_memo;
+    if (m->valid && m->status == f->status && strcmp(m->message, f->message) == 0 &&
+        strcmp(m->file, f->file) == 0 && strcmp(m->handler, f->handler) == 0 &&
+        strcmp(m->story, story) == 0) {
+        return &m->cause;
+    }
+    ew_cause_fingerprint(f->message, story, f->status, 0, f->handler, f->file, &m->cause);
+    m->status = f->status;
+    ew_copy_field(m->message, sizeof(m->message), f->message);
+    ew_copy_field(m->handler, sizeof(m->handler), f->handler);
+    ew_copy_field(m->file, sizeof(m->file), f->file);
+    ew_copy_field(m->story, sizeof(m->story), story);
+    /* A story cut by the copy would compare unequal next time: no harm. */
+    m->valid = 1;
+    return &m->cause;
+}
+
+/* The request's ids, each only when present and well-formed. */
+static void take_ids(const request_rec *origin, ew_failure *f)
+{
+    const char *uid =
+        origin->subprocess_env != NULL ? apr_table_get(origin->subprocess_env, "UNIQUE_ID") : NULL;
+    (void)ew_take_unique_id(uid, f->unique_id, sizeof(f->unique_id));
+    (void)ew_take_traceparent(apr_table_get(origin->headers_in, "traceparent"), f->trace_id,
+                              sizeof(f->trace_id));
+    (void)ew_take_dd_trace_id(apr_table_get(origin->headers_in, "x-datadog-trace-id"),
+                              f->dd_trace_id, sizeof(f->dd_trace_id));
+}
+
+/* A file's modification time, or EW_MTIME_MISSING. Only plain absolute
+ * paths: a name taken from a message is not followed through "..". */
+static int64_t mtime_of(const char *path)
+{
+    struct stat sb;
+    if (path[0] != '/' || strstr(path, "/../") != NULL || stat(path, &sb) != 0) {
+        return EW_MTIME_MISSING;
+    }
+    int64_t t = (int64_t)sb.st_mtim.tv_sec * 1000000 + sb.st_mtim.tv_nsec / 1000;
+    return t > 0 ? t : EW_MTIME_MISSING;
+}
+
+/* What the store asked this caller to read (at most once a minute per
+ * file and per cause): the failing script's time and the cause's named
+ * files' times. Outside the store's lock; a stat() on the error path only. */
+static void note_what_changed(ew_store *store, request_rec *origin, const ew_failure *f,
+                              const ew_cause_id *cause, const ew_mtimes_wanted *wanted)
+{
+    int64_t script = wanted->script ? mtime_of(f->file) : EW_MTIME_UNREAD;
+    int64_t named[EW_CAUSE_NAMED_MAX];
+    uint32_t n = wanted->named ? cause->named_len : 0;
+    for (uint32_t i = 0; i < n && i < EW_CAUSE_NAMED_MAX; i++) {
+        named[i] = mtime_of(cause->named[i]);
+    }
+    int rc = ew_store_note_mtimes(store, f->file, script, cause->key, named, n,
+                                  f->time_us + f->duration_us);
+    if (rc != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rc, origin,
+                      "EW0102: could not note modification times: store lock unavailable");
+    }
+}
+
 /* Runs while the worker's slot still holds the request: a daemon's story
  * for it is kept under the slot and the request's tag until then. */
 static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int status,
@@ -578,6 +661,7 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
     f.crash_signal = 0;
     f.in_flight = 0;
     f.event = EW_EVENT_FAILURE;
+    take_ids(origin, &f);
     ew_copy_field(f.method, sizeof(f.method), origin->method);
 
     ew_copy_field(f.uri, sizeof(f.uri), recorded_uri(origin));
@@ -612,10 +696,14 @@ static EW_NOINLINE void record_failure(ew_store *store, request_rec *origin, int
             ew_copy_field(story, sizeof(story), f.message);
         }
     }
-    int rc = ew_store_record_failure_story(store, &f, story);
+    const ew_cause_id *cause = cause_of(&f, story);
+    ew_mtimes_wanted wanted;
+    int rc = ew_store_record_failure_cause(store, &f, story, cause, &wanted);
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, rc, origin,
                       "EW0101: could not record a %d response: store lock unavailable", status);
+    } else if (wanted.script || wanted.named) {
+        note_what_changed(store, origin, &f, cause, &wanted);
     }
 }
 

@@ -33,7 +33,7 @@ int ew_take_unique_id(const char *value, char *out, size_t size)
         return give_up(out, size);
     }
     size_t n = 0;
-    while (value[n] != '\0' && n < size) {
+    while (n < size && value[n] != '\0') {
         if (!ew_unique_id_char((unsigned char)value[n])) {
             return give_up(out, size);
         }

@@ -80,10 +80,10 @@ static void fill_new_cause(ew_cause_stat *c, const ew_failure *f, const char *st
     ew_copy_field(c->handler, sizeof(c->handler), f->handler);
     ew_copy_field(c->message, sizeof(c->message), f->message);
     ew_copy_field(c->story, sizeof(c->story), story);
-    uint32_t n = cid->named_len < EW_CAUSE_NAMED ? cid->named_len : EW_CAUSE_NAMED;
-    for (uint32_t i = 0; i < n; i++) {
-        ew_copy_field(c->changed[i].path, sizeof(c->changed[i].path), cid->named[i]);
-        c->changed[i].mtime_us = EW_MTIME_UNREAD;
+    uint32_t n = 0;
+    for (; n < cid->named_len && n < EW_CAUSE_NAMED; n++) {
+        ew_copy_field(c->changed[n].path, sizeof(c->changed[n].path), cid->named[n]);
+        c->changed[n].mtime_us = EW_MTIME_UNREAD;
     }
     c->changed_len = n;
 }

@@ -1,5 +1,6 @@
-/* Writes the state-file seeds t/fuzz/corpus/state/v2-markers{,-resealed}: five
- * failures over three files and four timeline markers, through the store
+/* Writes the state-file seeds t/fuzz/corpus/state/v3-causes{,-resealed}: five
+ * failures over three files (with their causes, one with trace and request
+ * ids) and four timeline markers, through the store
  * itself (ew_store_serialize), so the seeds follow the format. The first
  * byte is the fuzz target's reseal switch. Run it when the format changes:
  *   make fuzz-state-seeds */
@@ -35,7 +36,13 @@ int main(int argc, char **argv)
         ew_copy_field(f.uri, sizeof f.uri, "/x");
         ew_copy_field(f.file, sizeof f.file, files[i]);
         ew_copy_field(f.handler, sizeof f.handler, "php");
-        ew_copy_field(f.message, sizeof f.message, "PHP Fatal error");
+        ew_copy_field(f.message, sizeof f.message,
+                      i < 3 ? "PHP Fatal error: a in /a.php:3" : "PHP Fatal error: b in /b.php:4");
+        if (i == 4) {
+            ew_copy_field(f.trace_id, sizeof f.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+            ew_copy_field(f.unique_id, sizeof f.unique_id, "Y4c8cX8AAQEAABX3ZXUAAAAA");
+            ew_copy_field(f.dd_trace_id, sizeof f.dd_trace_id, "1234567890");
+        }
         ew_store_count_response(st, 500);
         ew_store_record_failure(st, &f);
     }
@@ -47,9 +54,9 @@ int main(int argc, char **argv)
     size_t n;
     ew_store_serialize(st, p, 1700000010000000LL, &d, &n);
     char path[512];
-    snprintf(path, sizeof path, "%s/v2-markers", argv[1]);
+    snprintf(path, sizeof path, "%s/v3-causes", argv[1]);
     put(path, 0, d, n);
-    snprintf(path, sizeof path, "%s/v2-markers-resealed", argv[1]);
+    snprintf(path, sizeof path, "%s/v3-causes-resealed", argv[1]);
     put(path, 1, d, n);
     return 0;
 }
