@@ -264,7 +264,7 @@ rules: deps
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 10
 FUZZ_TARGETS = escape time query attribution net format_html format_json format_auto format_metrics \
-	tail state story excerpt
+	tail state story excerpt cause
 FUZZ_CFLAGS = $(STD_FLAGS) $(WARN_FLAGS) -g -O1 -I include -I t/fuzz -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(shell pkg-config --cflags apr-1 2>/dev/null)
 FUZZ_SAN = address,undefined
@@ -279,6 +279,7 @@ FUZZ_MAX_LEN_format = 40000
 FUZZ_MAX_LEN_state = 20000
 FUZZ_MAX_LEN_story = 20000
 FUZZ_MAX_LEN_excerpt = 20000
+FUZZ_MAX_LEN_cause = 20000
 
 build/fuzz/obj/%.o: %.c $(HEADERS) t/fuzz/fuzz_support.h
 	@mkdir -p $(dir $@)

@@ -23,6 +23,7 @@ Suite *story_suite(void);
 Suite *access_suite(void);
 Suite *excerpt_suite(void);
 Suite *causes_suite(void);
+Suite *cause_suite(void);
 Suite *ids_suite(void);
 Suite *ids_suite(void);
 

@@ -23,6 +23,7 @@ int main(void)
     srunner_add_suite(runner, access_suite());
     srunner_add_suite(runner, excerpt_suite());
     srunner_add_suite(runner, causes_suite());
+    srunner_add_suite(runner, cause_suite());
     srunner_add_suite(runner, ids_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
