@@ -290,7 +290,10 @@ static void normalise(const char *s, size_t end, tbuf *t, ew_cause_id *out)
     size_t i = 0;
     while (i < end && !t->full) {
         char c = s[i];
-        char prev = i > 0 ? s[i - 1] : ' ';
+        char prev = ' ';
+        if (i > 0) {
+            prev = s[i - 1];
+        }
         int token_start = !is_word(prev) && prev != '.' && prev != '-';
         if (is_space(c)) {
             while (i < end && is_space(s[i])) {
