@@ -183,7 +183,10 @@ static size_t take_number(const char *s, size_t end)
     return n;
 }
 
-/* A word (letters, digits, '_'): kept, unless it is a long hex id. */
+/* A word (letters, digits, '_', '-'): a hex id ("7f3a9b2c-1d2e-...",
+ * "ab12cd") is one "#"; otherwise it is kept, but a number inside it that
+ * follows a '-' or '_' ("request-17", "worker_3") is "#" too. Digits right
+ * after letters are part of a name ("AH01071", "utf8", "sha256"). */
 static size_t take_word(const char *s, size_t end, tbuf *t)
 {
     size_t n = 0;
@@ -194,10 +197,20 @@ static size_t take_word(const char *s, size_t end, tbuf *t)
         digits += is_digit(s[n]);
         n++;
     }
-    if (hex && digits > 0 && n >= 8) {
+    if (hex && digits > 0 && n >= 6) {
         put_c(t, '#');
-    } else {
-        put(t, s, n);
+        return n;
+    }
+    for (size_t i = 0; i < n;) {
+        if (is_digit(s[i]) && i > 0 && (s[i - 1] == '-' || s[i - 1] == '_')) {
+            while (i < n && is_digit(s[i])) {
+                i++;
+            }
+            put_c(t, '#');
+        } else {
+            put_c(t, s[i]);
+            i++;
+        }
     }
     return n;
 }

@@ -129,6 +129,35 @@ START_TEST(what_varies_is_gone)
 }
 END_TEST
 
+/* Lines as the handler-matrix and mod_wsgi tests log them. */
+START_TEST(real_lines)
+{
+    ew_cause_id fpm =
+        fp("PHP message: PHP Fatal error:  Uncaught Error: Class \"Billing\\\\Invoice\" "
+           "not found in /tmp/t-0_xcnX/htdocs/fpm/missing-class.php:3\\nStack "
+           "trace:\\n#0 {main}\\n  thrown in /tmp/t-0_xcnX/htdocs/fpm/missing-class.php on "
+           "line 3'");
+    ck_assert_str_eq(fpm.title, "PHP Fatal error: Uncaught Error: Class \"Billing\\\\Invoice\" not "
+                                "found in /tmp/t-0_xcnX/htdocs/fpm/missing-class.php:#");
+    ew_cause_id v1 = fp("ValueError: request-1 failed in pid 7423");
+    ew_cause_id v2 = fp("ValueError: request-17 failed in pid 7424");
+    ck_assert_uint_eq(v1.key, v2.key);
+    ck_assert_str_eq(v1.title, "ValueError: request-# failed in pid #");
+    ew_cause_id hdr = fp("malformed header from script 'bad.cgi': Bad header: this is not a header "
+                         "line");
+    ck_assert_str_eq(hdr.title, "malformed header from script 'bad.cgi': Bad header: this is not a "
+                                "header line");
+    ew_cause_id unknown = fp("AH01071: Got error 'Primary script unknown'");
+    ck_assert_str_eq(unknown.title, "Primary script unknown"); /* PHP-FPM's own words */
+    ck_assert_uint_eq(fp("(20014)Internal error (specific information not available): AH01102: "
+                         "error reading status line from remote server 127.0.0.1:43889")
+                          .key,
+                      fp("(20014)Internal error (specific information not available): AH01102: "
+                         "error reading status line from remote server 10.0.0.2:80")
+                          .key);
+}
+END_TEST
+
 /* mod_wsgi's traceback: the message is the exception's line, the file is
  * the innermost frame of the story. */
 START_TEST(python_traceback)
@@ -236,6 +265,7 @@ Suite *cause_suite(void)
     tcase_add_test(tc, different_bugs_differ);
     tcase_add_test(tc, proxy_errors_drop_addresses);
     tcase_add_test(tc, what_varies_is_gone);
+    tcase_add_test(tc, real_lines);
     tcase_add_test(tc, python_traceback);
     tcase_add_test(tc, cgi_stderr);
     tcase_add_test(tc, silent_failures_and_crashes);
