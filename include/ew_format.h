@@ -58,6 +58,21 @@ void ew_format_ago(char out[EW_AGO_LEN], int64_t now_us, int64_t time_us);
 void ew_format_html_chart(ew_buf *b, const ew_snapshot *snap, uint32_t minutes, uint32_t per_bar,
                           const char *caption);
 
+/* A cause's id as every format prints it: 16 lowercase hex digits. */
+#define EW_CAUSE_ID_LEN 17
+void ew_format_cause_id(char out[EW_CAUSE_ID_LEN], uint64_t key);
+
+/* A modification time against a first failure: seconds before it
+ * (negative: after it), saturated for times no clock gives. */
+static inline long long ew_changed_before_s(int64_t mtime_us, int64_t first_failure_us)
+{
+    int64_t d;
+    if (__builtin_sub_overflow(first_failure_us, mtime_us, &d)) {
+        d = first_failure_us > mtime_us ? INT64_MAX : INT64_MIN;
+    }
+    return (long long)(d / 1000000);
+}
+
 /* mod_status ?auto format: mod_status 2.4's keys in its order, then
  * errwatch's own "Errors*" lines. */
 void ew_format_auto(ew_buf *b, const ew_server_stats *server, const ew_snapshot *snap);

@@ -125,6 +125,7 @@ void ew_format_auto_errors(ew_buf *b, const ew_snapshot *snap)
     ew_buf_printf(b, "Crashes: %llu\n", (unsigned long long)snap->crashes_total);
     ew_buf_printf(b, "ErrorFiles: %u\n", (unsigned)snap->files_total);
     ew_buf_printf(b, "ErrorFilesEvicted: %llu\n", (unsigned long long)snap->files_evicted);
+    ew_buf_printf(b, "ErrorCauses: %llu\n", (unsigned long long)snap->causes_total);
     ew_buf_printf(b, "ErrWatchUptime: %lld\n", ew_auto_period_s(snap));
     for (int i = 0; i < EW_WINDOW_COUNT; i++) {
         ew_buf_printf(b, "Errors500Last%dm: %llu\n", ew_window_minutes[i],

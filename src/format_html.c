@@ -29,6 +29,10 @@ static const char ew_html_style[] =
     "svg .first{fill:#f39c12}svg text{font-size:11px;fill:#555}\n"
     ".chart-text{font-size:90%;color:#555;margin:.2em 0}\n"
     "nav.sort a{margin-right:1em}\n"
+    ".changed{display:block;color:#555;font-size:90%}.changed.after{color:#b9770e;font-weight:bold}"
+    "\n"
+    ".changed.missing{color:#922}.ids{display:block;font-size:85%;color:#555}\n"
+    "td.crash{color:#6c3483}\n"
     "@media (max-width:700px){body{margin:.5em}td,th{font-size:90%}.msg{max-width:20em}}\n"
     "</style>\n";
 
@@ -224,6 +228,128 @@ static void ew_html_handlers(ew_buf *b, const ew_snapshot *snap)
     ew_buf_puts(b, "</table>\n");
 }
 
+/* "5 min", "3 h": how many seconds apart two times are, for a reader. */
+static void ew_html_span(ew_buf *b, long long s)
+{
+    s = s < 0 ? -s : s; /* never LLONG_MIN: seconds of an int64_t of microseconds */
+    if (s < 120) {
+        ew_buf_printf(b, "%lld s", s);
+    } else if (s < 120 * 60) {
+        ew_buf_printf(b, "%lld min", s / 60);
+    } else if (s < 48 * 3600) {
+        ew_buf_printf(b, "%lld h", s / 3600);
+    } else {
+        ew_buf_printf(b, "%lld days", s / 86400);
+    }
+}
+
+/* What changed: "wp-settings.php modified 5 min before the first failure"
+ * (the whole path and time on hover); after the first failure it is
+ * marked, since a fix may be in; a file that could not be read is
+ * "missing". name is what the line calls the file (NULL: "modified ..."
+ * alone, in a row that names it already). */
+static void ew_html_changed(ew_buf *b, const char *path, const char *name, int64_t mtime_us,
+                            int64_t first_us, const char *whose)
+{
+    if (mtime_us == EW_MTIME_UNREAD) {
+        return;
+    }
+    int missing = mtime_us == EW_MTIME_MISSING;
+    int after = !missing && mtime_us > first_us;
+    ew_buf_printf(b, "<span class=\"changed%s\" title=\"",
+                  missing ? " missing"
+                  : after ? " after"
+                          : "");
+    /* An attribute value: a tab (which escaping keeps in text) is a space. */
+    char attr[EW_FILE_MAX];
+    size_t n = strnlen(path, sizeof(attr) - 1);
+    for (size_t i = 0; i < n; i++) {
+        attr[i] = path[i] == '\t' ? ' ' : path[i];
+    }
+    attr[n] = '\0';
+    ew_escape_html(b, attr);
+    if (!missing) {
+        char iso[EW_ISO_TIME_LEN];
+        ew_format_iso_time(iso, mtime_us);
+        ew_buf_printf(b, ", modified %s", iso);
+    }
+    ew_buf_puts(b, "\">");
+    if (name != NULL) {
+        ew_escape_html(b, name);
+        ew_buf_putc(b, ' ');
+    }
+    if (missing) {
+        ew_buf_puts(b, "missing (could not be read)");
+    } else if (after) {
+        ew_buf_puts(b, "modified ");
+        ew_html_span(b, ew_changed_before_s(mtime_us, first_us));
+        ew_buf_printf(b, " after %s first failure: a fix may be in", whose);
+    } else {
+        ew_buf_puts(b, "modified ");
+        ew_html_span(b, ew_changed_before_s(mtime_us, first_us));
+        ew_buf_printf(b, " before %s first failure", whose);
+    }
+    ew_buf_puts(b, "</span>");
+}
+
+static const char *ew_html_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
+}
+
+/* Failures grouped by cause, busiest first: above the files, since one
+ * cause often fails many of them. */
+static void ew_html_causes(ew_buf *b, const ew_snapshot *snap)
+{
+    uint32_t n = snap->causes != NULL ? snap->causes_len : 0;
+    if (n == 0) {
+        return;
+    }
+    ew_buf_puts(b, "<h2 id=\"causes\">Causes</h2>\n<div class=\"scroll\"><table class=\"causes\">\n"
+                   "<tr><th>Count</th><th>Cause</th><th>Files</th><th>URIs</th>"
+                   "<th>First seen</th><th>Last seen</th><th>What changed</th></tr>\n");
+    for (uint32_t i = 0; i < n && i < EW_HTML_TOP_FILES; i++) {
+        const ew_cause_stat *c = &snap->causes[i];
+        char id[EW_CAUSE_ID_LEN];
+        ew_format_cause_id(id, c->key);
+        ew_buf_printf(b, "<tr id=\"cause-%s\">", id);
+        ew_html_td_u(b, c->count);
+        if (c->crashes == c->count) {
+            ew_buf_puts(b, "<td class=\"crash msg\"><strong>");
+            ew_escape_html(b, c->title);
+            ew_buf_puts(b, "</strong></td>");
+        } else {
+            ew_html_td_message(b, c->title, 0);
+        }
+        ew_buf_puts(b, "<td class=\"mono\">");
+        for (uint32_t k = 0; k < c->files_len && k < EW_CAUSE_TOP; k++) {
+            ew_escape_html(b, c->files[k].text);
+            ew_buf_printf(b, " (%llu)<br>", (unsigned long long)c->files[k].count);
+        }
+        ew_buf_printf(b, "%u file%s in all</td><td class=\"mono\">", (unsigned)c->files_total,
+                      c->files_total == 1 ? "" : "s");
+        for (uint32_t k = 0; k < c->uris_len && k < EW_CAUSE_TOP; k++) {
+            if (k > 0) {
+                ew_buf_puts(b, "<br>");
+            }
+            ew_escape_html(b, c->uris[k].text);
+            ew_buf_printf(b, " (%llu)", (unsigned long long)c->uris[k].count);
+        }
+        ew_buf_puts(b, "</td><td>");
+        ew_html_ago(b, snap->taken_us, c->first_seen_us);
+        ew_buf_puts(b, "</td><td>");
+        ew_html_ago(b, snap->taken_us, c->last_seen_us);
+        ew_buf_puts(b, "</td><td>");
+        for (uint32_t k = 0; k < c->changed_len && k < EW_CAUSE_NAMED; k++) {
+            ew_html_changed(b, c->changed[k].path, ew_html_basename(c->changed[k].path),
+                            c->changed[k].mtime_us, c->first_seen_us, "the");
+        }
+        ew_buf_puts(b, "</td></tr>\n");
+    }
+    ew_buf_puts(b, "</table></div>\n");
+}
+
 /* The first n files; the page shows when each was first and last seen, the
  * /server-status section does not. */
 static void ew_html_files_table(ew_buf *b, const ew_snapshot *snap, uint32_t n, int with_times)
@@ -237,7 +363,14 @@ static void ew_html_files_table(ew_buf *b, const ew_snapshot *snap, uint32_t n, 
     for (uint32_t i = 0; i < n; i++) {
         const ew_file_stat *f = &snap->files[i];
         ew_buf_puts(b, "<tr>");
-        ew_html_td(b, "mono", f->file);
+        if (with_times && f->script_mtime_us != EW_MTIME_UNREAD) {
+            ew_buf_puts(b, "<td class=\"mono\">");
+            ew_escape_html(b, f->file);
+            ew_html_changed(b, f->file, NULL, f->script_mtime_us, f->first_seen_us, "its");
+            ew_buf_puts(b, "</td>");
+        } else {
+            ew_html_td(b, "mono", f->file);
+        }
         ew_html_td(b, NULL, f->handler);
         ew_html_td_u(b, f->count);
         if (f->crashes != 0) {
@@ -321,7 +454,23 @@ static void ew_html_recent(ew_buf *b, const ew_snapshot *snap)
             ew_buf_printf(b, "</td><td>%u</td>", (unsigned)f->status);
         }
         ew_html_td(b, NULL, f->method);
-        ew_html_td(b, "mono", f->uri);
+        ew_buf_puts(b, "<td class=\"mono\">");
+        ew_escape_html(b, f->uri);
+        if (f->unique_id[0] != '\0' || f->trace_id[0] != '\0' || f->dd_trace_id[0] != '\0') {
+            /* The ids that lead to the access-log line and the trace. */
+            ew_buf_puts(b, "<span class=\"ids\">");
+            const char *names[3] = {"id ", "trace ", "dd "};
+            const char *ids[3] = {f->unique_id, f->trace_id, f->dd_trace_id};
+            for (int k = 0; k < 3; k++) {
+                if (ids[k][0] != '\0') {
+                    ew_buf_puts(b, names[k]);
+                    ew_escape_html(b, ids[k]);
+                    ew_buf_putc(b, ' ');
+                }
+            }
+            ew_buf_puts(b, "</span>");
+        }
+        ew_buf_puts(b, "</td>");
         ew_html_td(b, NULL, f->vhost);
         ew_html_td(b, "mono", f->file);
         ew_html_td(b, NULL, f->handler);
@@ -363,6 +512,7 @@ void ew_format_html_page(ew_buf *b, const ew_snapshot *snap, const ew_html_optio
     ew_format_html_chart(b, snap, EW_HISTORY_MINUTES, 10, "5xx per 10 minutes, last 24 hours");
     ew_html_counts(b, snap);
     ew_html_handlers(b, snap);
+    ew_html_causes(b, snap);
     ew_html_files(b, snap, opt);
     ew_html_recent(b, snap);
     ew_html_events(b, snap);

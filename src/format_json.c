@@ -53,6 +53,7 @@ static size_t ew_json_size_hint(const ew_snapshot *snap)
         const ew_file_stat *f = &snap->files[i];
         n += 192 + strlen(f->file) + strlen(f->handler) + strlen(f->message);
     }
+    n += (size_t)snap->causes_len * sizeof(ew_cause_stat);
     for (uint32_t i = 0; i < snap->recent_len; i++) {
         const ew_failure *f = &snap->recent[i];
         n += 256 + strlen(f->method) + strlen(f->uri) + strlen(f->vhost) + strlen(f->file) +
@@ -67,6 +68,134 @@ static void ew_json_signal(ew_buf *b, int signal)
     ew_buf_putc(b, '"');
     ew_buf_puts(b, ew_signal_label(signal, buf));
     ew_buf_putc(b, '"');
+}
+
+void ew_format_cause_id(char out[EW_CAUSE_ID_LEN], uint64_t key)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        out[i] = digits[key & 0xf];
+        key >>= 4;
+    }
+    out[16] = '\0';
+}
+
+static void ew_json_cause_ref(ew_buf *b, uint64_t key)
+{
+    if (key == 0) {
+        EW_BUF_LIT(b, "null");
+        return;
+    }
+    char id[EW_CAUSE_ID_LEN];
+    ew_format_cause_id(id, key);
+    ew_buf_putc(b, '"');
+    ew_buf_append(b, id, 16);
+    ew_buf_putc(b, '"');
+}
+
+/* {"path","mtime","missing","before_first_failure_s","after_first_failure"}
+ * for a file read at mtime_us (EW_MTIME_MISSING: could not be read),
+ * against the first failure it is shown with. */
+static void ew_json_changed(ew_buf *b, const char *path, int64_t mtime_us, int64_t first_us)
+{
+    int missing = mtime_us == EW_MTIME_MISSING;
+    EW_BUF_LIT(b, "{\"path\":");
+    ew_escape_json(b, path);
+    EW_BUF_LIT(b, ",\"mtime\":");
+    if (missing) {
+        EW_BUF_LIT(b, "null,\"missing\":true,\"before_first_failure_s\":null,"
+                      "\"after_first_failure\":false}");
+        return;
+    }
+    ew_json_time(b, mtime_us);
+    EW_BUF_LIT(b, ",\"missing\":false,\"before_first_failure_s\":");
+    ew_buf_put_i64(b, ew_changed_before_s(mtime_us, first_us));
+    if (mtime_us > first_us) {
+        EW_BUF_LIT(b, ",\"after_first_failure\":true}");
+    } else {
+        EW_BUF_LIT(b, ",\"after_first_failure\":false}");
+    }
+}
+
+static void ew_json_refs(ew_buf *b, const ew_cause_ref *refs, uint32_t n, int uris)
+{
+    ew_buf_putc(b, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        if (i > 0) {
+            ew_buf_putc(b, ',');
+        }
+        if (uris) {
+            EW_BUF_LIT(b, "{\"uri\":");
+        } else {
+            EW_BUF_LIT(b, "{\"file\":");
+        }
+        ew_escape_json(b, refs[i].text);
+        EW_BUF_LIT(b, ",\"count\":");
+        ew_buf_put_u64(b, refs[i].count);
+        ew_buf_putc(b, '}');
+    }
+    ew_buf_putc(b, ']');
+}
+
+/* "causes":[...]: failures grouped by cause, busiest first. */
+static void ew_json_causes(ew_buf *b, const ew_snapshot *snap)
+{
+    EW_BUF_LIT(b, "\"causes_total\":");
+    ew_buf_put_u64(b, snap->causes_total);
+    EW_BUF_LIT(b, ",\"causes_evicted\":");
+    ew_buf_put_u64(b, snap->causes_evicted);
+    EW_BUF_LIT(b, ",\"causes\":[");
+    uint32_t n = snap->causes != NULL ? snap->causes_len : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const ew_cause_stat *c = &snap->causes[i];
+        if (i == 0) {
+            EW_BUF_LIT(b, "\n{\"id\":");
+        } else {
+            EW_BUF_LIT(b, ",\n{\"id\":");
+        }
+        ew_json_cause_ref(b, c->key);
+        EW_BUF_LIT(b, ",\"title\":");
+        ew_escape_json(b, c->title);
+        EW_BUF_LIT(b, ",\"count\":");
+        ew_buf_put_u64(b, c->count);
+        EW_BUF_LIT(b, ",\"crashes\":");
+        ew_buf_put_u64(b, c->crashes);
+        EW_BUF_LIT(b, ",\"first_seen\":");
+        ew_json_time(b, c->first_seen_us);
+        EW_BUF_LIT(b, ",\"last_seen\":");
+        ew_json_time(b, c->last_seen_us);
+        EW_BUF_LIT(b, ",\"last_status\":");
+        ew_buf_put_u64(b, c->last_status);
+        EW_BUF_LIT(b, ",\"handler\":");
+        ew_escape_json(b, c->handler);
+        EW_BUF_LIT(b, ",\"message\":");
+        ew_escape_json(b, c->message);
+        EW_BUF_LIT(b, ",\"story\":");
+        ew_escape_json(b, c->story);
+        EW_BUF_LIT(b, ",\"files_total\":");
+        ew_buf_put_u64(b, c->files_total);
+        EW_BUF_LIT(b, ",\"files\":");
+        ew_json_refs(b, c->files, c->files_len < EW_CAUSE_TOP ? c->files_len : EW_CAUSE_TOP, 0);
+        EW_BUF_LIT(b, ",\"uris\":");
+        ew_json_refs(b, c->uris, c->uris_len < EW_CAUSE_TOP ? c->uris_len : EW_CAUSE_TOP, 1);
+        EW_BUF_LIT(b, ",\"changed\":[");
+        int shown = 0;
+        for (uint32_t k = 0; k < c->changed_len && k < EW_CAUSE_NAMED; k++) {
+            if (c->changed[k].mtime_us == EW_MTIME_UNREAD) {
+                continue;
+            }
+            if (shown++ > 0) {
+                ew_buf_putc(b, ',');
+            }
+            ew_json_changed(b, c->changed[k].path, c->changed[k].mtime_us, c->first_seen_us);
+        }
+        EW_BUF_LIT(b, "]}");
+    }
+    if (n > 0) {
+        EW_BUF_LIT(b, "\n]");
+    } else {
+        EW_BUF_LIT(b, "]");
+    }
 }
 
 static void ew_json_handlers(ew_buf *b, const ew_snapshot *snap)
@@ -118,6 +247,14 @@ static void ew_json_files(ew_buf *b, const ew_snapshot *snap)
         ew_json_time(b, f->last_seen_us);
         EW_BUF_LIT(b, ",\"message\":");
         ew_escape_json(b, f->message);
+        EW_BUF_LIT(b, ",\"cause\":");
+        ew_json_cause_ref(b, f->cause_key);
+        EW_BUF_LIT(b, ",\"changed\":");
+        if (f->script_mtime_us == EW_MTIME_UNREAD) {
+            EW_BUF_LIT(b, "null");
+        } else {
+            ew_json_changed(b, f->file, f->script_mtime_us, f->first_seen_us);
+        }
         ew_buf_putc(b, '}');
     }
     if (snap->files_len > 0) {
@@ -160,6 +297,22 @@ void ew_format_json_failure_members(ew_buf *b, const ew_failure *f)
         ew_json_signal(b, f->crash_signal);
         EW_BUF_LIT(b, ",\"in_flight\":");
         ew_buf_put_u64(b, f->in_flight);
+    }
+    EW_BUF_LIT(b, ",\"cause\":");
+    ew_json_cause_ref(b, f->cause_key);
+    /* The ids only when the request had them (ew_ids.h keeps them safe,
+     * escaped all the same). */
+    if (f->unique_id[0] != '\0') {
+        EW_BUF_LIT(b, ",\"unique_id\":");
+        ew_escape_json(b, f->unique_id);
+    }
+    if (f->trace_id[0] != '\0') {
+        EW_BUF_LIT(b, ",\"trace_id\":");
+        ew_escape_json(b, f->trace_id);
+    }
+    if (f->dd_trace_id[0] != '\0') {
+        EW_BUF_LIT(b, ",\"dd_trace_id\":");
+        ew_escape_json(b, f->dd_trace_id);
     }
 }
 
@@ -373,6 +526,8 @@ void ew_format_json(ew_buf *b, const ew_snapshot *snap)
     EW_BUF_LIT(b, "},\n");
 
     ew_json_handlers(b, snap);
+    EW_BUF_LIT(b, ",\n");
+    ew_json_causes(b, snap);
     EW_BUF_LIT(b, ",\n");
     ew_json_files(b, snap);
     EW_BUF_LIT(b, ",\n");

@@ -294,6 +294,50 @@ static void ew_prom_crashes(ew_buf *b, const ew_snapshot *snap, int om)
                            ew_prom_file_crashes);
 }
 
+/* Failures by cause: one series per row of the causes table, so never
+ * more than EW_CAUSES (32) at a time; a cause evicted from the table (the
+ * least recently seen goes first) drops its series. The title label is
+ * cut to EW_PROM_TITLE_MAX bytes, on a character boundary. */
+#define EW_PROM_TITLE_MAX 80
+static void ew_prom_causes(ew_buf *b, const ew_snapshot *snap, int om)
+{
+    ew_prom_family(b, om, "errwatch_cause_failures_total", "counter",
+                   "Failures by cause (the message with what varies per request taken out); "
+                   "at most 32 series, one per row of the causes table.");
+    uint32_t n = snap->causes != NULL ? snap->causes_len : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const ew_cause_stat *c = &snap->causes[i];
+        /* The store's keys are unique; a series is never written twice
+         * whatever a snapshot holds. */
+        int seen = 0;
+        for (uint32_t k = 0; k < i && !seen; k++) {
+            seen = snap->causes[k].key == c->key;
+        }
+        if (seen) {
+            continue;
+        }
+        char id[EW_CAUSE_ID_LEN];
+        char title[EW_PROM_TITLE_MAX + 1];
+        ew_format_cause_id(id, c->key);
+        size_t len = strnlen(c->title, sizeof(c->title));
+        if (len > EW_PROM_TITLE_MAX) {
+            len = ew_utf8_cut(c->title, EW_PROM_TITLE_MAX);
+        }
+        memcpy(title, c->title, len);
+        title[len] = '\0';
+        ew_buf_puts(b, "errwatch_cause_failures_total{");
+        ew_prom_label(b, 1, "cause", id);
+        ew_prom_label(b, 0, "title", title);
+        ew_buf_printf(b, "} %llu\n", (unsigned long long)c->count);
+    }
+    ew_prom_family(b, om, "errwatch_causes", "gauge",
+                   "Rows in use in the causes table (at most 32).");
+    ew_prom_u(b, "errwatch_causes", NULL, NULL, snap->causes_total);
+    ew_prom_family(b, om, "errwatch_causes_evicted_total", "counter",
+                   "Causes dropped from the causes table to make room for others.");
+    ew_prom_u(b, "errwatch_causes_evicted_total", NULL, NULL, snap->causes_evicted);
+}
+
 static int ew_prom_is_always_code(int code)
 {
     for (size_t i = 0; i < sizeof(ew_prom_always_codes) / sizeof(ew_prom_always_codes[0]); i++) {
@@ -353,6 +397,7 @@ static void ew_prom_errwatch(ew_buf *b, const ew_snapshot *snap, int om)
     }
 
     ew_prom_crashes(b, snap, om);
+    ew_prom_causes(b, snap, om);
 
     ew_prom_family(b, om, "errwatch_file_evictions_total", "counter",
                    "Files dropped from the file table to make room for others.");

@@ -51,6 +51,26 @@ void ew_format_tail_failure(ew_buf *b, const ew_failure *f, int json)
     ew_escape_tail_field(b, f->handler, 0);
     ew_buf_puts(b, " file=");
     ew_escape_tail_field(b, f->file, 0);
+    /* The cause and the ids before the message, which stays last (it is
+     * the one quoted field). */
+    if (f->cause_key != 0) {
+        char id[EW_CAUSE_ID_LEN];
+        ew_format_cause_id(id, f->cause_key);
+        ew_buf_puts(b, " cause=");
+        ew_buf_puts(b, id);
+    }
+    if (f->unique_id[0] != '\0') {
+        ew_buf_puts(b, " unique_id=");
+        ew_escape_tail_field(b, f->unique_id, 0);
+    }
+    if (f->trace_id[0] != '\0') {
+        ew_buf_puts(b, " trace_id=");
+        ew_escape_tail_field(b, f->trace_id, 0);
+    }
+    if (f->dd_trace_id[0] != '\0') {
+        ew_buf_puts(b, " dd_trace_id=");
+        ew_escape_tail_field(b, f->dd_trace_id, 0);
+    }
     ew_buf_puts(b, " msg=");
     ew_escape_tail_field(b, f->message, 1);
     ew_buf_putc(b, '\n');

@@ -13,7 +13,7 @@
 static const char *const tags[] = {
     "html",       "head", "meta", "title", "style",  "body", "h1",   "h2",     "table", "tr",
     "th",         "td",   "p",    "a",     "hr",     "br",   "nav",  "strong", "div",   "figure",
-    "figcaption", "svg",  "rect", "line",  "circle", "text", "time", "ul",     "li"};
+    "figcaption", "svg",  "rect", "line",  "circle", "text", "time", "ul",     "li",    "span"};
 /* Elements without a closing tag. */
 static int is_void(const char *tag)
 {
@@ -102,7 +102,19 @@ static void check_markup(const char *doc)
     }
 }
 
-/* <td class="cls">escaped</td> is in doc. */
+/* <td class="cls">escaped</td> is in doc; with a note after the value (a
+ * file's modification time, a failure's ids) when noted. */
+static void check_cell_noted(apr_pool_t *p, const char *doc, const char *cls, const char *value,
+                             int noted)
+{
+    ew_buf cell;
+    ew_buf_init(&cell, p, 128);
+    ew_buf_printf(&cell, "<td class=\"%s\">", cls);
+    ew_escape_html(&cell, value);
+    ew_buf_puts(&cell, noted ? "<span class=\"" : "</td>");
+    FZ_CHECK(strstr(doc, cell.data) != NULL, cell.data);
+}
+
 static void check_cell(apr_pool_t *p, const char *doc, const char *cls, const char *value)
 {
     ew_buf cell;
@@ -130,14 +142,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(strlen(page.data) == page.len, page.data);
     check_markup(page.data);
     for (uint32_t i = 0; i < snap.files_len && i < EW_HTML_TOP_FILES; i++) {
-        check_cell(p, page.data, "mono", snap.files[i].file);
+        check_cell_noted(p, page.data, "mono", snap.files[i].file,
+                         snap.files[i].script_mtime_us != EW_MTIME_UNREAD);
         /* A message with a backslash may hold a \n shown as a line break. */
         if (strchr(snap.files[i].message, '\\') == NULL) {
             check_cell(p, page.data, "msg", snap.files[i].message);
         }
     }
     for (uint32_t i = 0; i < snap.recent_len && i < EW_HTML_RECENT; i++) {
-        check_cell(p, page.data, "mono", snap.recent[i].uri);
+        const ew_failure *f = &snap.recent[i];
+        check_cell_noted(p, page.data, "mono", f->uri,
+                         f->unique_id[0] != '\0' || f->trace_id[0] != '\0' ||
+                             f->dd_trace_id[0] != '\0');
     }
     for (uint32_t i = 0; i < snap.handlers_len; i++) {
         check_cell(p, page.data, "mono", snap.handlers[i].handler);

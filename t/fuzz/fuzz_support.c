@@ -191,6 +191,50 @@ void fz_snapshot(fz_reader *r, apr_pool_t *p, ew_snapshot *snap)
             }
         }
     }
+    /* Causes, what changed and ids (read last, so that older seeds keep
+     * their meaning): any strings, any times. */
+    snap->causes_len = fz_u8(r) % (EW_CAUSES + 1);
+    snap->causes_total = snap->causes_len;
+    snap->causes_evicted = fz_u64(r);
+    snap->causes = apr_pcalloc(p, (snap->causes_len + 1) * sizeof(*snap->causes));
+    for (uint32_t i = 0; i < snap->causes_len; i++) {
+        ew_cause_stat *c = &snap->causes[i];
+        c->key = fz_u64(r);
+        c->count = fz_u64(r);
+        c->crashes = fz_u64(r);
+        c->first_seen_us = (int64_t)fz_u64(r);
+        c->last_seen_us = (int64_t)fz_u64(r);
+        c->last_status = fz_u32(r);
+        c->files_total = fz_u32(r);
+        fz_str(r, c->title, sizeof(c->title));
+        fz_str(r, c->handler, sizeof(c->handler));
+        fz_str(r, c->message, sizeof(c->message));
+        fz_str(r, c->story, sizeof(c->story));
+        c->files_len = fz_u8(r) % (EW_CAUSE_TOP + 1);
+        c->uris_len = fz_u8(r) % (EW_CAUSE_TOP + 1);
+        for (uint32_t k = 0; k < EW_CAUSE_TOP; k++) {
+            c->files[k].count = fz_u64(r);
+            fz_str(r, c->files[k].text, sizeof(c->files[k].text));
+            c->uris[k].count = fz_u64(r);
+            fz_str(r, c->uris[k].text, sizeof(c->uris[k].text));
+        }
+        c->changed_len = fz_u8(r) % (EW_CAUSE_NAMED + 1);
+        for (uint32_t k = 0; k < EW_CAUSE_NAMED; k++) {
+            c->changed[k].mtime_us = (int64_t)fz_u64(r);
+            fz_str(r, c->changed[k].path, sizeof(c->changed[k].path));
+        }
+    }
+    for (uint32_t i = 0; i < snap->files_len; i++) {
+        snap->files[i].cause_key = fz_u64(r);
+        snap->files[i].script_mtime_us = (int64_t)fz_u64(r);
+    }
+    for (uint32_t i = 0; i < snap->recent_len; i++) {
+        ew_failure *f = &snap->recent[i];
+        f->cause_key = fz_u64(r);
+        fz_str(r, f->unique_id, sizeof(f->unique_id));
+        fz_str(r, f->trace_id, sizeof(f->trace_id));
+        fz_str(r, f->dd_trace_id, sizeof(f->dd_trace_id));
+    }
 }
 
 /* A double from 8 fuzz bytes: any bit pattern, NaN and infinities too. */

@@ -79,7 +79,7 @@ is($s->get('/errwatch?bogus')->{status},   400, 'a bad query still gets errwatch
     my $t = ErrWatchTail->open($s, 'tail&since=0');
     is($t->status, 200, '/errwatch?tail answers');
     my @l = $t->lines_until(10, sub { grep { m{ GET /2024/hello-world/ } } @_ });
-    like(join("\n", @l), qr{^\S+Z 500 GET /2024/hello-world/ seq=\d+ handler=application/x-httpd-php file=\Q$root\E/index\.php msg="PHP Fatal error}m,
+    like(join("\n", @l), qr{^\S+Z 500 GET /2024/hello-world/ seq=\d+ handler=application/x-httpd-php file=\Q$root\E/index\.php cause=[0-9a-f]{16} msg="PHP Fatal error}m,
         'and streams the front controller\'s failures');
     $t->close;
 }

@@ -33,7 +33,7 @@ my $json = JSON::PP->new->utf8;
 sub parse_text_line {
     my ($line) = @_;
     return undef unless defined $line
-      && $line =~ /^(\S+Z) (\d{3}) (\S+) (\S+) seq=(\d+) handler=(\S+) file=(\S+) msg="(.*)"$/;
+      && $line =~ /^(\S+Z) (\d{3}) (\S+) (\S+) seq=(\d+) handler=(\S+) file=(\S+)(?: \w+=\S+)* msg="(.*)"$/;
     return {
         time    => $1, status => $2, method  => $3, uri => $4, seq => $5,
         handler => $6, file   => $7, message => $8,

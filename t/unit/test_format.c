@@ -173,6 +173,7 @@ static const char auto_errors_expected[] = "Errors500: 3\n"
                                            "Crashes: 0\n"
                                            "ErrorFiles: 2\n"
                                            "ErrorFilesEvicted: 7\n"
+                                           "ErrorCauses: 0\n"
                                            "ErrWatchUptime: 10\n"
                                            "Errors500Last1m: 1\n"
                                            "Errors500Last5m: 2\n"
@@ -227,6 +228,7 @@ START_TEST(auto_full_prefork)
                              "Crashes: 0\n"
                              "ErrorFiles: 2\n"
                              "ErrorFilesEvicted: 7\n"
+                             "ErrorCauses: 0\n"
                              "ErrWatchUptime: 10\n"
                              "Errors500Last1m: 1\n"
                              "Errors500Last5m: 2\n"
@@ -303,6 +305,7 @@ START_TEST(auto_full_event)
                              "Crashes: 0\n"
                              "ErrorFiles: 0\n"
                              "ErrorFilesEvicted: 0\n"
+                             "ErrorCauses: 0\n"
                              "ErrWatchUptime: 0\n"
                              "Errors500Last1m: 0\n"
                              "Errors500Last5m: 0\n"
@@ -438,6 +441,7 @@ START_TEST(auto_errors_only)
                              "Crashes: 0\n"
                              "ErrorFiles: 0\n"
                              "ErrorFilesEvicted: 0\n"
+                             "ErrorCauses: 0\n"
                              "ErrWatchUptime: 0\n"
                              "Errors500Last1m: 0\n"
                              "Errors500Last5m: 0\n"
@@ -461,6 +465,7 @@ END_TEST
 /* A handler name with markup, quotes, a backslash, a newline and an invalid
  * byte. */
 #define HOSTILE_HANDLER "<b>\"h\"</b>\\\n\xFF"
+static ew_cause_stat json_causes[2];
 #define HOSTILE_HANDLER_JSON "\"<b>\\\"h\\\"</b>\\\\\\n\\ufffd\""
 
 static ew_handler_stat json_handlers[2];
@@ -530,6 +535,46 @@ static void fill_json_snapshot(ew_snapshot *snap, ew_file_stat *file, ew_failure
     snap->recent_len = 1;
     snap->recent_total = 1;
     snap->recent = fail;
+
+    /* One cause: a hostile title, a file and a URI under it, a named file
+     * modified 2 minutes before its first failure and one missing; the
+     * file row read after the failure began (a fix may be in); the failure
+     * with all three ids. */
+    memset(json_causes, 0, sizeof(json_causes));
+    ew_cause_stat *c = &json_causes[0];
+    c->key = 0x00ab12cd34ef5678ULL;
+    c->count = 3;
+    c->first_seen_us = 1700000001000000LL;
+    c->last_seen_us = 1700000060250000LL;
+    c->last_status = 500;
+    SET(c->title, HOSTILE_HANDLER);
+    SET(c->handler, "application/x-httpd-php");
+    SET(c->message, "m");
+    SET(c->story, "s1\ns2");
+    c->files_total = 1;
+    c->files_len = 1;
+    c->files[0].count = 3;
+    SET(c->files[0].text, HOSTILE_FILE);
+    c->uris_len = 1;
+    c->uris[0].count = 3;
+    SET(c->uris[0].text, "/a?b");
+    c->changed_len = 3;
+    SET(c->changed[0].path, "/var/www/wp-settings.php");
+    c->changed[0].mtime_us = 1700000001000000LL - 120000000LL;
+    SET(c->changed[1].path, "/var/www/gone.phpp");
+    c->changed[1].mtime_us = EW_MTIME_MISSING;
+    SET(c->changed[2].path, "/var/www/unread.php");
+    c->changed[2].mtime_us = EW_MTIME_UNREAD;
+    snap->causes = json_causes;
+    snap->causes_len = 1;
+    snap->causes_total = 1;
+    snap->causes_evicted = 2;
+    file->cause_key = c->key;
+    file->script_mtime_us = 1700000031000000LL; /* 30 s after its first failure */
+    fail->cause_key = c->key;
+    SET(fail->unique_id, "Y4c8cX8AAQEAABX3ZXUAAAAA");
+    SET(fail->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    SET(fail->dd_trace_id, "1234567890");
 }
 
 START_TEST(json_small_snapshot)
@@ -567,18 +612,36 @@ START_TEST(json_small_snapshot)
         "{\"handler\":\"application/x-httpd-php\",\"status\":500,\"count\":2},\n"
         "{\"handler\":" HOSTILE_HANDLER_JSON ",\"status\":502,\"count\":1}\n"
         "],\n"
+        "\"causes_total\":1,\"causes_evicted\":2,\"causes\":[\n"
+        "{\"id\":\"00ab12cd34ef5678\",\"title\":" HOSTILE_HANDLER_JSON ",\"count\":3,"
+        "\"crashes\":0,\"first_seen\":\"2023-11-14T22:13:21.000000Z\","
+        "\"last_seen\":\"2023-11-14T22:14:20.250000Z\",\"last_status\":500,"
+        "\"handler\":\"application/x-httpd-php\",\"message\":\"m\",\"story\":\"s1\\ns2\","
+        "\"files_total\":1,\"files\":[{\"file\":\"/var/www/x<y>&\\\"z.php\",\"count\":3}],"
+        "\"uris\":[{\"uri\":\"/a?b\",\"count\":3}],"
+        "\"changed\":[{\"path\":\"/var/www/wp-settings.php\","
+        "\"mtime\":\"2023-11-14T22:11:21.000000Z\",\"missing\":false,"
+        "\"before_first_failure_s\":120,\"after_first_failure\":false},"
+        "{\"path\":\"/var/www/gone.phpp\",\"mtime\":null,\"missing\":true,"
+        "\"before_first_failure_s\":null,\"after_first_failure\":false}]}\n"
+        "],\n"
         "\"files\":[\n"
         "{\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
         "\"count\":3,\"last_status\":500,\"crashes\":0,\"first_seen\":\"2023-11-14T22:13:21."
         "000000Z\","
-        "\"last_seen\":\"2023-11-14T22:14:20.250000Z\",\"message\":" HOSTILE_MESSAGE_JSON "}\n"
+        "\"last_seen\":\"2023-11-14T22:14:20.250000Z\",\"message\":" HOSTILE_MESSAGE_JSON
+        ",\"cause\":\"00ab12cd34ef5678\",\"changed\":{\"path\":\"/var/www/x<y>&\\\"z.php\","
+        "\"mtime\":\"2023-11-14T22:13:51.000000Z\",\"missing\":false,"
+        "\"before_first_failure_s\":-30,\"after_first_failure\":true}}\n"
         "],\n"
         "\"recent\":[\n"
         "{\"seq\":3,\"time\":\"2023-11-14T22:14:20.250000Z\",\"time_us\":1700000060250000,"
         "\"status\":500,"
         "\"method\":\"GET\",\"uri\":\"/a\\\"b\\\\c</script>\",\"vhost\":\"example.test\","
         "\"file\":\"/var/www/x<y>&\\\"z.php\",\"handler\":\"application/x-httpd-php\","
-        "\"pid\":4242,\"duration_us\":1500,\"message\":" HOSTILE_MESSAGE_JSON "}\n"
+        "\"pid\":4242,\"duration_us\":1500,\"message\":" HOSTILE_MESSAGE_JSON
+        ",\"cause\":\"00ab12cd34ef5678\",\"unique_id\":\"Y4c8cX8AAQEAABX3ZXUAAAAA\","
+        "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"dd_trace_id\":\"1234567890\"}\n"
         "],\n"
         "\"events\":[]\n"
         "}\n",
@@ -613,6 +676,7 @@ START_TEST(json_empty_snapshot)
                      "waiters\":0,"
                      "\"shm_header_bytes\":%lu,\"shm_tables_bytes\":0},\n"
                      "\"handlers\":[],\n"
+                     "\"causes_total\":0,\"causes_evicted\":0,\"causes\":[],\n"
                      "\"files\":[],\n"
                      "\"recent\":[],\n"
                      "\"events\":[]\n"
@@ -665,21 +729,23 @@ START_TEST(json_status_order_and_lists)
         b.data, "\n\"files\":[\n"
                 "{\"file\":\"/b.php\",\"handler\":\"\",\"count\":1,\"last_status\":0,\"crashes\":0,"
                 "\"first_seen\":\"1970-01-01T00:00:00.000000Z\","
-                "\"last_seen\":\"1970-01-01T00:00:00.000000Z\",\"message\":\"\"},\n"
+                "\"last_seen\":\"1970-01-01T00:00:00.000000Z\",\"message\":\"\",\"cause\":null,"
+                "\"changed\":null},\n"
                 "{\"file\":\"/a.php\",\"handler\":\"\",\"count\":9,\"last_status\":0,\"crashes\":0,"
                 "\"first_seen\":\"1970-01-01T00:00:00.000000Z\","
-                "\"last_seen\":\"1970-01-01T00:00:00.000000Z\",\"message\":\"\"}\n"
+                "\"last_seen\":\"1970-01-01T00:00:00.000000Z\",\"message\":\"\",\"cause\":null,"
+                "\"changed\":null}\n"
                 "],\n"));
     ck_assert_ptr_nonnull(
         strstr(b.data, "\n\"recent\":[\n"
                        "{\"seq\":7,\"time\":\"1969-12-31T23:59:59.999999Z\",\"time_us\":-1,"
                        "\"status\":503,"
                        "\"method\":\"\",\"uri\":\"\",\"vhost\":\"\",\"file\":\"\",\"handler\":\"\","
-                       "\"pid\":-7,\"duration_us\":0,\"message\":\"\"},\n"
+                       "\"pid\":-7,\"duration_us\":0,\"message\":\"\",\"cause\":null},\n"
                        "{\"seq\":6,\"time\":\"1970-01-01T00:00:00.000002Z\",\"time_us\":2,"
                        "\"status\":500,"
                        "\"method\":\"\",\"uri\":\"\",\"vhost\":\"\",\"file\":\"\",\"handler\":\"\","
-                       "\"pid\":0,\"duration_us\":0,\"message\":\"\"}\n"
+                       "\"pid\":0,\"duration_us\":0,\"message\":\"\",\"cause\":null}\n"
                        "],\n\"events\":[]\n}\n"));
 }
 END_TEST
@@ -706,8 +772,27 @@ START_TEST(html_escapes_snapshot_strings)
     ck_assert_ptr_nonnull(strstr(b.data, "href=\"?auto\""));
     ck_assert_int_eq(strcmp(b.data + b.len - strlen("</html>\n"), "</html>\n"), 0);
 
-    /* File name: in the files table and the recent table. */
-    ck_assert_uint_eq(count_occurrences(b.data, "/var/www/x&lt;y&gt;&amp;&quot;z.php"), 2);
+    /* File name: in the files table (and its changed note's hover), the
+     * cause's files and the recent table. */
+    ck_assert_uint_eq(count_occurrences(b.data, "/var/www/x&lt;y&gt;&amp;&quot;z.php"), 4);
+    /* The causes, above the files: the hostile title escaped, what changed
+     * (before, missing, and the file row's "after" mark), the ids. */
+    const char *causes = strstr(b.data, "<h2 id=\"causes\">Causes</h2>");
+    ck_assert_ptr_nonnull(causes);
+    ck_assert(causes < strstr(b.data, "<h2 id=\"files\">"));
+    ck_assert_ptr_nonnull(strstr(causes, "<tr id=\"cause-00ab12cd34ef5678\">"));
+    ck_assert_ptr_nonnull(strstr(causes, "&lt;b&gt;&quot;h&quot;&lt;/b&gt;"));
+    ck_assert_ptr_nonnull(
+        strstr(causes, ">wp-settings.php modified 2 min before the first failure</span>"));
+    ck_assert_ptr_nonnull(strstr(causes, ">gone.phpp missing (could not be read)</span>"));
+    ck_assert_ptr_null(strstr(causes, "unread.php")); /* not read yet: not shown */
+    ck_assert_ptr_nonnull(strstr(causes, "1 file in all"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<span class=\"changed after\" title=\"/var/www/x&lt;y&gt;"
+                                         "&amp;&quot;z.php, modified 2023-11-14T22:13:51.000000Z\">"
+                                         "modified 30 s after its first failure: a fix may be "
+                                         "in</span>"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<span class=\"ids\">id Y4c8cX8AAQEAABX3ZXUAAAAA trace "
+                                         "4bf92f3577b34da6a3ce929d0e0e4736 dd 1234567890 </span>"));
     ck_assert_ptr_null(strstr(b.data, "x<y>&\"z.php"));
     /* Message: quotes escaped, newline and \x01 replaced by U+FFFD. */
     ck_assert_uint_eq(count_occurrences(b.data, "Fatal &quot;boom&quot; in C:\\x\xEF\xBF\xBD\tline"
@@ -739,7 +824,7 @@ START_TEST(html_escapes_snapshot_strings)
                        "<td class=\"n\">2</td></tr>\n"
                        "<tr><td class=\"mono\">&lt;b&gt;&quot;h&quot;&lt;/b&gt;\\\xEF\xBF\xBD"
                        "\xFF</td><td>502</td><td class=\"n\">1</td></tr>\n"
-                       "</table>\n<h2 id=\"files\">Top failing files</h2>\n"));
+                       "</table>\n<h2 id=\"causes\">Causes</h2>\n"));
     ck_assert_ptr_null(strstr(b.data, "<b>"));
 }
 END_TEST
@@ -978,9 +1063,10 @@ START_TEST(json_messages_from_the_story)
     ew_buf b;
     ew_buf_init(&b, pool, 0);
     ew_format_json(&b, &snap);
-    ck_assert_ptr_nonnull(strstr(b.data, "\"message\":\"\",\"messages\":[\"AH01215: stderr from "
-                                         "x.pl: \\\"bad\\\" </script>\",\"End of script "
-                                         "output before headers: x.pl\"]}"));
+    ck_assert_ptr_nonnull(
+        strstr(b.data, "\"message\":\"\",\"cause\":null,\"messages\":[\"AH01215: stderr from "
+                       "x.pl: \\\"bad\\\" </script>\",\"End of script "
+                       "output before headers: x.pl\"]}"));
     ck_assert_uint_eq(count_occurrences(b.data, "\"messages\""), 1);
     ew_buf_init(&b, pool, 0);
     ew_format_html(&b, &snap);

@@ -62,6 +62,7 @@ static void fill_stats(ew_server_stats *s)
 
 static ew_handler_stat small_handlers[2];
 static ew_file_stat small_files[2];
+static ew_cause_stat small_causes[1];
 
 static void fill_snapshot(ew_snapshot *snap)
 {
@@ -108,6 +109,19 @@ static void fill_snapshot(ew_snapshot *snap)
     small_files[1].count = 1;
     snap->files = small_files;
     snap->files_len = 2;
+
+    /* A hostile title longer than the label keeps: cut at 80 bytes on a
+     * character boundary (the 2-byte character straddles it), escaped. */
+    memset(small_causes, 0, sizeof(small_causes));
+    small_causes[0].key = 0x0123456789abcdefULL;
+    small_causes[0].count = 3;
+    SET(small_causes[0].title, "Uncaught \"q\" \\ in /a.php:#\nnext "
+                               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9"
+                               "tag tail beyond the cut");
+    snap->causes = small_causes;
+    snap->causes_len = 1;
+    snap->causes_total = 1;
+    snap->causes_evicted = 4;
 }
 
 START_TEST(prometheus_small_snapshot)
@@ -162,6 +176,18 @@ START_TEST(prometheus_small_snapshot)
         "# HELP errwatch_file_crashes_total Crashes by script file (also counted in "
         "errwatch_file_errors_total), labelled with the handler of its latest failure.\n"
         "# TYPE errwatch_file_crashes_total counter\n"
+        "# HELP errwatch_cause_failures_total Failures by cause (the message with what varies "
+        "per request taken out); at most 32 series, one per row of the causes table.\n"
+        "# TYPE errwatch_cause_failures_total counter\n"
+        "errwatch_cause_failures_total{cause=\"0123456789abcdef\",title=\"Uncaught \\\"q\\\" \\\\ "
+        "in /a.php:#\\nnext xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"} 3\n"
+        "# HELP errwatch_causes Rows in use in the causes table (at most 32).\n"
+        "# TYPE errwatch_causes gauge\n"
+        "errwatch_causes 1\n"
+        "# HELP errwatch_causes_evicted_total Causes dropped from the causes table to make room "
+        "for others.\n"
+        "# TYPE errwatch_causes_evicted_total counter\n"
+        "errwatch_causes_evicted_total 4\n"
         "# HELP errwatch_file_evictions_total Files dropped from the file table to make room for "
         "others.\n"
         "# TYPE errwatch_file_evictions_total counter\n"
@@ -300,6 +326,18 @@ START_TEST(openmetrics_small_snapshot)
         "# HELP errwatch_file_crashes Crashes by script file (also counted in "
         "errwatch_file_errors_total), labelled with the handler of its latest failure.\n"
         "# TYPE errwatch_file_crashes counter\n"
+        "# HELP errwatch_cause_failures Failures by cause (the message with what varies "
+        "per request taken out); at most 32 series, one per row of the causes table.\n"
+        "# TYPE errwatch_cause_failures counter\n"
+        "errwatch_cause_failures_total{cause=\"0123456789abcdef\",title=\"Uncaught \\\"q\\\" \\\\ "
+        "in /a.php:#\\nnext xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"} 3\n"
+        "# HELP errwatch_causes Rows in use in the causes table (at most 32).\n"
+        "# TYPE errwatch_causes gauge\n"
+        "errwatch_causes 1\n"
+        "# HELP errwatch_causes_evicted Causes dropped from the causes table to make room "
+        "for others.\n"
+        "# TYPE errwatch_causes_evicted counter\n"
+        "errwatch_causes_evicted_total 4\n"
         "# HELP errwatch_file_evictions Files dropped from the file table to make room for "
         "others.\n"
         "# TYPE errwatch_file_evictions counter\n"

@@ -391,6 +391,16 @@ START_TEST(text_line_has_every_field)
     ck_assert_str_eq(tail_line(&f, 0), "2023-11-14T22:14:20.250000Z 500 GET "
                                        "/wp/2024/hello-world/ seq=42 "
                                        "handler=application/x-httpd-php file=- msg=\"\"\n");
+    /* The cause and the ids, before the message. */
+    f.cause_key = 0xab;
+    SET(f.unique_id, "Y4c8-_@");
+    SET(f.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    SET(f.dd_trace_id, "42");
+    ck_assert_str_eq(tail_line(&f, 0),
+                     "2023-11-14T22:14:20.250000Z 500 GET /wp/2024/hello-world/ seq=42 "
+                     "handler=application/x-httpd-php file=- cause=00000000000000ab "
+                     "unique_id=Y4c8-_@ trace_id=4bf92f3577b34da6a3ce929d0e0e4736 "
+                     "dd_trace_id=42 msg=\"\"\n");
 }
 END_TEST
 
@@ -421,12 +431,13 @@ START_TEST(json_line_is_one_object)
     SET(f.vhost, "example.test:80");
     SET(f.message, "bad \xff byte\n");
     const char *line = tail_line(&f, 1);
-    ck_assert_str_eq(line, "{\"type\":\"failure\",\"seq\":18446744073709551615,"
-                           "\"time\":\"1970-01-01T00:00:00.000002Z\",\"time_us\":2,"
-                           "\"status\":500,\"method\":\"GET\",\"uri\":\"/x\\ny\","
-                           "\"vhost\":\"example.test:80\",\"file\":\"/srv/x.php\","
-                           "\"handler\":\"application/x-httpd-php\",\"pid\":7,"
-                           "\"duration_us\":1500,\"message\":\"bad \\ufffd byte\\n\"}\n");
+    ck_assert_str_eq(line,
+                     "{\"type\":\"failure\",\"seq\":18446744073709551615,"
+                     "\"time\":\"1970-01-01T00:00:00.000002Z\",\"time_us\":2,"
+                     "\"status\":500,\"method\":\"GET\",\"uri\":\"/x\\ny\","
+                     "\"vhost\":\"example.test:80\",\"file\":\"/srv/x.php\","
+                     "\"handler\":\"application/x-httpd-php\",\"pid\":7,"
+                     "\"duration_us\":1500,\"message\":\"bad \\ufffd byte\\n\",\"cause\":null}\n");
     ck_assert_uint_eq(count_occurrences(line, "\n"), 1);
 }
 END_TEST
