@@ -234,9 +234,9 @@ static void ew_html_span(ew_buf *b, long long s)
     s = s < 0 ? -s : s; /* never LLONG_MIN: seconds of an int64_t of microseconds */
     if (s < 120) {
         ew_buf_printf(b, "%lld s", s);
-    } else if (s < 120 * 60) {
+    } else if (s < 120LL * 60) {
         ew_buf_printf(b, "%lld min", s / 60);
-    } else if (s < 48 * 3600) {
+    } else if (s < 48LL * 3600) {
         ew_buf_printf(b, "%lld h", s / 3600);
     } else {
         ew_buf_printf(b, "%lld days", s / 86400);
@@ -264,7 +264,10 @@ static void ew_html_changed(ew_buf *b, const char *path, const char *name, int64
     char attr[EW_FILE_MAX];
     size_t n = strnlen(path, sizeof(attr) - 1);
     for (size_t i = 0; i < n; i++) {
-        attr[i] = path[i] == '\t' ? ' ' : path[i];
+        attr[i] = path[i];
+        if (attr[i] == '\t') {
+            attr[i] = ' ';
+        }
     }
     attr[n] = '\0';
     ew_escape_html(b, attr);
