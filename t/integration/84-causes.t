@@ -137,7 +137,7 @@ ok($cart && ref $cart->{changed} eq 'HASH' && !$cart->{changed}{missing},
 # The HTML page: causes above the files, with the change.
 my $html = $s->get('/errwatch')->{content};
 my $at_causes = index($html, 'id="causes"');
-my $at_files  = index($html, 'wp-admin/index.php');
+my $at_files  = index($html, 'id="files"');
 ok($at_causes >= 0 && $at_causes < $at_files, 'the page shows the causes above the files');
 like($html, qr/wp-settings\.php[^<]*<?[^>]*>?[^<]*modified \d+ min before the first failure/s,
     'and says when wp-settings.php was modified');
