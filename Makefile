@@ -57,7 +57,7 @@ PURE_WARN_FLAGS = $(WARN_FLAGS) -Wconversion -Wsign-conversion
 MODULE = .libs/mod_errwatch.so
 
 .PHONY: all deps php-check run test unit unit-sanitize unit-valgrind memcheck integration bench bench-smoke \
-	bench-store bench-slots bench-lock fuzz-state-seeds install clean rules deb deb-test version-check format check-format fuzz fuzz-build \
+	bench-store bench-slots bench-lock bench-cause fuzz-state-seeds install clean rules deb deb-test version-check format check-format fuzz fuzz-build \
 	sanitize sanitize-module lint
 
 all: $(MODULE)
@@ -346,6 +346,14 @@ bench-lock: build/lock_bench
 
 bench-slots: build/slots_bench
 	build/slots_bench 2
+
+build/cause_bench: bench/cause_bench.c $(PURE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(STD_FLAGS) $(PURE_WARN_FLAGS) -O2 -I include $(shell pkg-config --cflags apr-1) \
+	    -o $@ bench/cause_bench.c $(PURE_SRC) $(UNIT_LIBS)
+
+bench-cause: build/cause_bench
+	build/cause_bench
 
 bench-store: build/store_bench
 	build/store_bench 1024 256

@@ -32,34 +32,61 @@ static void put(tbuf *t, const char *p, size_t n)
     t->len += n;
 }
 
-static void put_c(tbuf *t, char c)
+static inline void put_c(tbuf *t, char c)
 {
-    put(t, &c, 1);
+    if (t->len < t->cap) {
+        t->s[t->len++] = c;
+    } else {
+        t->full = 1;
+    }
 }
 
-static int is_digit(char c)
+/* Character classes, one table lookup each: the fingerprint looks at
+ * every byte of a message several times. */
+enum { C_DIGIT = 1, C_ALPHA = 2, C_WORD = 4, C_HEX = 8, C_SPACE = 16, C_PATH_END = 32 };
+static const unsigned char char_class[256] = {
+    32, 0,  0,  0,  0,  0,  0,  0,  0,  48, 0,  0,  0,  48, 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+    0,  0,  0,  0,  0,  0,  0,  0,  48, 0,  32, 0,  0,  0,  0,  32, 32, 32, 0,  0,  32, 0,  0,  0,
+    13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 0,  32, 32, 0,  32, 0,  0,  14, 14, 14, 14, 14, 14, 6,
+    6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  32, 0,  32, 0,  4,
+    0,  14, 14, 14, 14, 14, 14, 6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,  6,
+    6,  6,  6,  0,  0,  0,  0,  0,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+    4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+    4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+    4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+    4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+    4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+};
+
+static inline int has(char c, unsigned mask)
 {
-    return c >= '0' && c <= '9';
+    return (char_class[(unsigned char)c] & mask) != 0;
 }
 
-static int is_alpha(char c)
+static inline int is_digit(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return has(c, C_DIGIT);
 }
 
-static int is_word(char c)
+static inline int is_alpha(char c)
 {
-    return is_alpha(c) || is_digit(c) || c == '_' || (unsigned char)c >= 0x80;
+    return has(c, C_ALPHA);
 }
 
-static int is_hex(char c)
+/* Letters, digits, '_' and any byte of a multi-byte character. */
+static inline int is_word(char c)
 {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    return has(c, C_WORD);
 }
 
-static int is_space(char c)
+static inline int is_hex(char c)
 {
-    return c == ' ' || c == '\t' || c == '\r';
+    return has(c, C_HEX);
+}
+
+static inline int is_space(char c)
+{
+    return has(c, C_SPACE);
 }
 
 /* Where the message's first line ends: a newline, an escaped one (httpd
@@ -68,14 +95,16 @@ static int is_space(char c)
  * point. */
 static size_t first_line(const char *s)
 {
-    size_t n = 0;
-    for (; s[n] != '\0'; n++) {
-        if (s[n] == '\n' || (s[n] == '\\' && s[n + 1] == 'n') ||
-            (s[n] == 'S' && strncmp(s + n, "Stack trace:", 12) == 0)) {
-            break;
+    for (const char *p = s;; p++) {
+        p = strpbrk(p, "\n\\S"); /* libc's scan; only those three can end it */
+        if (p == NULL) {
+            return strlen(s);
+        }
+        if (*p == '\n' || (p[0] == '\\' && p[1] == 'n') ||
+            (p[0] == 'S' && strncmp(p, "Stack trace:", 12) == 0)) {
+            return (size_t)(p - s);
         }
     }
-    return n;
 }
 
 /* Skips what wraps the same error differently per handler. *quoted: the
@@ -128,10 +157,10 @@ static void add_named(ew_cause_id *out, const char *p, size_t n)
     out->named_len++;
 }
 
-static int path_end(char c)
+/* Where a path ends: a space, a quote, a bracket, a separator. */
+static inline int path_end(char c)
 {
-    return c == '\0' || is_space(c) || c == '\'' || c == '"' || c == '(' || c == ')' || c == ',' ||
-           c == ';' || c == '[' || c == ']' || c == '<' || c == '>';
+    return has(c, C_PATH_END);
 }
 
 /* An absolute path at s[0] (a '/'), up to end: kept verbatim but for a
@@ -143,12 +172,8 @@ static size_t take_path(const char *s, size_t end, tbuf *t, ew_cause_id *out)
     while (n < end && !path_end(s[n])) {
         n++;
     }
-    size_t keep = n;
-    for (size_t i = 0; i < keep; i++) {
-        if (s[i] == '?') {
-            keep = i;
-        }
-    }
+    const char *query = memchr(s, '?', n);
+    size_t keep = query != NULL ? (size_t)(query - s) : n;
     /* "/x.php:156" and a sentence's full stop. */
     size_t d = keep;
     while (d > 0 && is_digit(s[d - 1])) {
@@ -200,6 +225,12 @@ static size_t take_word(const char *s, size_t end, tbuf *t)
     if (hex && digits > 0 && n >= 6) {
         put_c(t, '#');
         return n;
+    }
+    if (digits == 0 || memchr(s, '-', n) == NULL) {
+        if (digits == 0 || memchr(s, '_', n) == NULL) {
+            put(t, s, n); /* the common case: a plain word */
+            return n;
+        }
     }
     for (size_t i = 0; i < n;) {
         if (is_digit(s[i]) && i > 0 && (s[i - 1] == '-' || s[i - 1] == '_')) {
@@ -291,6 +322,9 @@ static size_t take_url(const char *s, size_t end, tbuf *t)
 
 static int starts_url(const char *s, size_t end)
 {
+    if (memchr(s, ':', end < 11 ? end : 11) == NULL) {
+        return 0; /* most words: no scheme's colon in reach */
+    }
     size_t i = 0;
     while (i < end && i < 10 && is_alpha(s[i])) {
         i++;
