@@ -119,7 +119,7 @@ cmp_ok($doc->{since_us}, '<=', int(Time::HiRes::time() * 1e6), 'since_us is in t
     ok($s->wait_auto_full, '?auto: rate lines appear after a second of uptime');
     my $pairs = $s->auto;
     my $v     = $s->check_auto_format($pairs, $s->last_auto_text, '?auto (no mod_status)',
-        [qw(Errors500 Errors5xx Errors503 Crashes ErrorFiles ErrorFilesEvicted ErrWatchUptime
+        [qw(Errors500 Errors5xx Errors503 Crashes ErrorFiles ErrorFilesEvicted ErrorCauses ErrWatchUptime
             Errors500Last1m Errors500Last5m Errors500Last15m Errors5xxLast1m Errors5xxLast5m Errors5xxLast15m)], full => 1);
     is($v->{Errors500},         7, '?auto Errors500');
     is($v->{Errors5xx},         8, '?auto Errors5xx');
@@ -258,12 +258,12 @@ $s->scan_error_log('prefork without mod_status');
     $t->json_settled;
     my $early = $t->auto;
     $t->check_auto_format($early, $t->last_auto_text, '?auto in the first second',
-        [qw(Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrWatchUptime
+        [qw(Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrorCauses ErrWatchUptime
             Errors500Last1m Errors500Last5m Errors500Last15m Errors5xxLast1m Errors5xxLast5m Errors5xxLast15m)]);
     ok($t->wait_auto_full('/errwatch?auto', '/server-status?auto'), 'both ?auto pages print every rate line');
     my $mine = $t->auto;
     $t->check_auto_format($mine, $t->last_auto_text, '?auto (mod_status loaded)',
-        [qw(Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrWatchUptime
+        [qw(Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrorCauses ErrWatchUptime
             Errors500Last1m Errors500Last5m Errors500Last15m Errors5xxLast1m Errors5xxLast5m Errors5xxLast15m)], full => 1);
     my $theirs = $t->auto('/server-status?auto');
     like($t->last_auto_text, qr/\A127\.0\.0\.1\n/, 'mod_status ?auto starts with the bare host line (ours does not)');

@@ -89,7 +89,7 @@ is($doc->{store}{failures_recorded}, 4, 'store.failures_recorded');
     ok($s->wait_auto_full('/errwatch?auto', '/server-status?auto'), 'both ?auto pages print every rate line');
     my $mine = $s->auto;
     my $v    = $s->check_auto_format($mine, $s->last_auto_text, '?auto (event, mod_status loaded)',
-        [qw(Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrWatchUptime
+        [qw(Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrorCauses ErrWatchUptime
             Errors500Last1m Errors500Last5m Errors500Last15m Errors5xxLast1m Errors5xxLast5m Errors5xxLast15m)], full => 1);
     is($v->{Errors500}, 5, '?auto Errors500');
     is($v->{Errors5xx}, 5, '?auto Errors5xx');
@@ -104,7 +104,7 @@ is($doc->{store}{failures_recorded}, 4, 'store.failures_recorded');
     shift @their_tail while @their_tail && $their_tail[0] ne 'Scoreboard';
     shift @their_tail;
     my @errw = grep { /^(?:Err|Crashes$)/ } @their_tail;
-    ok(!@errw || "@errw" eq 'Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrWatchUptime '
+    ok(!@errw || "@errw" eq 'Errors500 Errors5xx Crashes ErrorFiles ErrorFilesEvicted ErrorCauses ErrWatchUptime '
           . 'Errors500Last1m Errors500Last5m Errors500Last15m Errors5xxLast1m Errors5xxLast5m Errors5xxLast15m',
         '/server-status?auto: errwatch lines, if any, are the same as ours')
       or diag("@their_tail");

@@ -401,7 +401,7 @@ sub errwatch_tail {
         $theirs = errwatch_tail($s->auto('/server-status?auto'));
         return join("\n", map { "@$_" } @$mine) eq join("\n", map { "@$_" } @$theirs);
     });
-    my @want_keys = (qw(Errors500 Errors5xx Errors503 Crashes ErrorFiles ErrorFilesEvicted ErrWatchUptime), @AUTO_TAIL_KEYS);
+    my @want_keys = (qw(Errors500 Errors5xx Errors503 Crashes ErrorFiles ErrorFilesEvicted ErrorCauses ErrWatchUptime), @AUTO_TAIL_KEYS);
     is_deeply([map { $_->[0] } @$theirs], \@want_keys,
         '/server-status?auto: after Scoreboard, exactly the errwatch lines Errors500 .. Errors5xxLast15m');
     is_deeply($theirs, $mine, '/server-status?auto: the same errwatch values as /errwatch?auto')
