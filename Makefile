@@ -309,6 +309,7 @@ bench: deps all
 	bench/run.sh
 	@$(MAKE) --no-print-directory bench-slots
 	@$(MAKE) --no-print-directory bench-lock
+	@$(MAKE) --no-print-directory bench-cause
 
 bench-smoke: deps all
 	@$(MAKE) --no-print-directory -C t/modules
