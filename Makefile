@@ -194,10 +194,10 @@ lint: deps
 # the one process valgrind watches, so that definite and indirect leaks are
 # counted as errors too (the tests that fork children of their own still do,
 # and valgrind follows them).
+VALGRIND_UNIT = CK_FORK=no CK_DEFAULT_TIMEOUT=300 valgrind --error-exitcode=1 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --quiet
 unit-valgrind: deps build/unit_tests
-	CK_FORK=no CK_DEFAULT_TIMEOUT=300 valgrind --error-exitcode=1 --leak-check=full \
-	    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --quiet \
-	    build/unit_tests
+	$(VALGRIND_UNIT) build/unit_tests
 
 # The module inside a real apache2 -X under valgrind's memcheck: every failure
 # case and status format, then SIGTERM; fails on any error or leak in module
