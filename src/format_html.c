@@ -244,39 +244,27 @@ static void ew_html_span(ew_buf *b, long long s)
 }
 
 /* What changed: "wp-settings.php modified 5 min before the first failure"
- * (the whole path and time on hover); after the first failure it is
+ * (the time on hover); after the first failure it is
  * marked, since a fix may be in; a file that could not be read is
  * "missing". name is what the line calls the file (NULL: "modified ..."
  * alone, in a row that names it already). */
-static void ew_html_changed(ew_buf *b, const char *path, const char *name, int64_t mtime_us,
-                            int64_t first_us, const char *whose)
+static void ew_html_changed(ew_buf *b, const char *name, int64_t mtime_us, int64_t first_us,
+                            const char *whose)
 {
     if (mtime_us == EW_MTIME_UNREAD) {
         return;
     }
     int missing = mtime_us == EW_MTIME_MISSING;
     int after = !missing && mtime_us > first_us;
-    ew_buf_printf(b, "<span class=\"changed%s\" title=\"",
-                  missing ? " missing"
-                  : after ? " after"
-                          : "");
-    /* An attribute value: a tab (which escaping keeps in text) is a space. */
-    char attr[EW_FILE_MAX];
-    size_t n = strnlen(path, sizeof(attr) - 1);
-    for (size_t i = 0; i < n; i++) {
-        attr[i] = path[i];
-        if (attr[i] == '\t') {
-            attr[i] = ' ';
-        }
-    }
-    attr[n] = '\0';
-    ew_escape_html(b, attr);
+    /* The time on hover; never the path in a tag (file names are the
+     * client's bytes: they stay in text, escaped). */
+    ew_buf_printf(b, "<span class=\"changed%s\"", missing ? " missing" : after ? " after" : "");
     if (!missing) {
         char iso[EW_ISO_TIME_LEN];
         ew_format_iso_time(iso, mtime_us);
-        ew_buf_printf(b, ", modified %s", iso);
+        ew_buf_printf(b, " title=\"modified %s\"", iso);
     }
-    ew_buf_puts(b, "\">");
+    ew_buf_putc(b, '>');
     if (name != NULL) {
         ew_escape_html(b, name);
         ew_buf_putc(b, ' ');
@@ -345,8 +333,8 @@ static void ew_html_causes(ew_buf *b, const ew_snapshot *snap)
         ew_html_ago(b, snap->taken_us, c->last_seen_us);
         ew_buf_puts(b, "</td><td>");
         for (uint32_t k = 0; k < c->changed_len && k < EW_CAUSE_NAMED; k++) {
-            ew_html_changed(b, c->changed[k].path, ew_html_basename(c->changed[k].path),
-                            c->changed[k].mtime_us, c->first_seen_us, "the");
+            ew_html_changed(b, ew_html_basename(c->changed[k].path), c->changed[k].mtime_us,
+                            c->first_seen_us, "the");
         }
         ew_buf_puts(b, "</td></tr>\n");
     }
@@ -369,7 +357,7 @@ static void ew_html_files_table(ew_buf *b, const ew_snapshot *snap, uint32_t n, 
         if (with_times && f->script_mtime_us != EW_MTIME_UNREAD) {
             ew_buf_puts(b, "<td class=\"mono\">");
             ew_escape_html(b, f->file);
-            ew_html_changed(b, f->file, NULL, f->script_mtime_us, f->first_seen_us, "its");
+            ew_html_changed(b, NULL, f->script_mtime_us, f->first_seen_us, "its");
             ew_buf_puts(b, "</td>");
         } else {
             ew_html_td(b, "mono", f->file);
