@@ -331,7 +331,7 @@ int ew_store_record_failure_cause(ew_store *st, const ew_failure *failure, const
  * files named_mtime_us[0..named_len) (in the order of ew_cause_id.named).
  * Rows that have gone meanwhile are skipped. Returns 0 or an errno value. */
 int ew_store_note_mtimes(ew_store *st, const char *file, int64_t script_mtime_us, uint64_t key,
-                         const int64_t *named_mtime_us, uint32_t named_len, int64_t now_us);
+                         const int64_t *named_mtime_us, uint32_t named_len);
 
 /* Per-worker counters (ew_slots.h): from now on ew_store_summary and
  * ew_store_snapshot add the slots' sums to the shared counters. The slots

@@ -637,8 +637,7 @@ static void note_what_changed(ew_store *store, request_rec *origin, const ew_fai
     for (uint32_t i = 0; i < n && i < EW_CAUSE_NAMED_MAX; i++) {
         named[i] = mtime_of(cause->named[i]);
     }
-    int rc = ew_store_note_mtimes(store, f->file, script, cause->key, named, n,
-                                  f->time_us + f->duration_us);
+    int rc = ew_store_note_mtimes(store, f->file, script, cause->key, named, n);
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rc, origin,
                       "EW0102: could not note modification times: store lock unavailable");

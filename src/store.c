@@ -581,8 +581,9 @@ static int32_t take_slot(ew_store *st)
     return victim;
 }
 
-static void update_file_table(ew_store *st, const ew_failure *f, const char *file, int fresh_cause,
-                              int64_t now_us, ew_mtimes_wanted *wanted)
+static void update_file_table(ew_store *st, const ew_failure *f, const char *file,
+                              uint64_t cause_key, int fresh_cause, int64_t now_us,
+                              ew_mtimes_wanted *wanted)
 {
     ew_file_slot *slots = file_slots(st);
     uint64_t hash = hash_string(file);
@@ -621,8 +622,8 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
     }
     /* A row made just now for a cause this file already pointed at (the
      * cause had been evicted or torn) has not counted the file yet. */
-    ew_store_cause_file_moved(st, fresh_cause ? 0 : s->stat.cause_key, f->cause_key);
-    s->stat.cause_key = f->cause_key;
+    ew_store_cause_file_moved(st, fresh_cause ? 0 : s->stat.cause_key, cause_key);
+    s->stat.cause_key = cause_key;
     /* Its modification time is read by one caller, at most once a minute,
      * and only for a script path (not a URI standing in for one). */
     if (wanted != NULL && f->file[0] == '/' &&
@@ -634,7 +635,8 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
     st->t->busy_file = EW_NONE;
 }
 
-static void append_ring(ew_store *st, const ew_failure *f, uint64_t failure_seq)
+/* Returns the entry written. */
+static ew_failure *append_ring(ew_store *st, const ew_failure *f, uint64_t failure_seq)
 {
     uint64_t seq = st->t->ring_seq;
     st->t->busy_ring = (int64_t)seq;
@@ -650,6 +652,7 @@ static void append_ring(ew_store *st, const ew_failure *f, uint64_t failure_seq)
     dst->seq = failure_seq;
     st->t->ring_seq = seq + 1;
     st->t->busy_ring = EW_NONE;
+    return dst;
 }
 
 static void count_in_window(ew_store *st, const ew_failure *f)
@@ -717,9 +720,6 @@ int ew_store_record_failure_cause(ew_store *st, const ew_failure *failure, const
                              failure->handler, failure->file, &own);
         cause = &own;
     }
-    ew_failure keyed = *failure;
-    keyed.cause_key = cause->key;
-    failure = &keyed;
     if (wanted != NULL) {
         wanted->script = 0;
         wanted->named = 0;
@@ -739,8 +739,8 @@ int ew_store_record_failure_cause(ew_store *st, const ew_failure *failure, const
     /* The cause first: the file row then counts itself under it. */
     int fresh = ew_store_cause_record(st, failure, story, cause, st->h->failures_recorded + 1,
                                       now_us, wanted);
-    update_file_table(st, failure, file, fresh, now_us, wanted);
-    append_ring(st, failure, st->h->failures_recorded + 1);
+    update_file_table(st, failure, file, cause->key, fresh, now_us, wanted);
+    append_ring(st, failure, st->h->failures_recorded + 1)->cause_key = cause->key;
     st->t->dirty = 0;
     if (story != NULL && story[0] != '\0') {
         uint64_t seq = st->h->failures_recorded + 1;
@@ -766,9 +766,8 @@ int ew_store_record_failure_cause(ew_store *st, const ew_failure *failure, const
 }
 
 int ew_store_note_mtimes(ew_store *st, const char *file, int64_t script_mtime_us, uint64_t key,
-                         const int64_t *named_mtime_us, uint32_t named_len, int64_t now_us)
+                         const int64_t *named_mtime_us, uint32_t named_len)
 {
-    (void)now_us;
     char name[EW_FILE_MAX];
     ew_copy_field(name, sizeof(name), file);
     int rc = ew_store_lock(st);

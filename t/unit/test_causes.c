@@ -164,8 +164,7 @@ START_TEST(mtimes_are_read_once_a_minute_by_one_caller)
     ck_assert_int_eq(w.script, 1);
     ck_assert_int_eq(w.named, 1);
     int64_t named = t0 - 120000000;
-    ck_assert_int_eq(ew_store_note_mtimes(st, "/w/index.php", EW_MTIME_MISSING, 5, &named, 1, t0),
-                     0);
+    ck_assert_int_eq(ew_store_note_mtimes(st, "/w/index.php", EW_MTIME_MISSING, 5, &named, 1), 0);
     /* Within the minute: nobody reads again, a new file's row does. */
     record(st, &c, "/w/index.php", "/", t0 + 30000000, &w);
     ck_assert_int_eq(w.script, 0);

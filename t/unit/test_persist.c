@@ -355,7 +355,7 @@ START_TEST(causes_and_ids_round_trip_and_version_2_is_read)
     ew_mtimes_wanted w;
     ck_assert_int_eq(ew_store_record_failure_cause(st, &f, "line one", NULL, &w), 0);
     ck_assert_int_eq(w.script, 1);
-    ck_assert_int_eq(ew_store_note_mtimes(st, "/t.php", T0 - 120000000, 0, NULL, 0, T0), 0);
+    ck_assert_int_eq(ew_store_note_mtimes(st, "/t.php", T0 - 120000000, 0, NULL, 0), 0);
     char *data;
     size_t len;
     ck_assert_int_eq(ew_store_serialize(st, pool, T0 + 6000000, &data, &len), 0);
