@@ -239,7 +239,6 @@ static apr_time_t elapsed_since(const request_rec *origin)
     apr_time_t d = apr_time_now() - origin->request_time;
     return d > 0 ? d : 0;
 }
-
 /* The worker's slot: by the connection's number where the MPM numbers
  * connections as the scoreboard numbers workers, else by the scoreboard.
  * NULL without slots and for HTTP/2 streams (they count into the store's
@@ -259,20 +258,16 @@ static inline ew_worker_slot *worker_slot(const conn_rec *c)
 /* A request starts in the worker's slot: what the parent records if the
  * process dies (src/crash.c). The method and the vhost go in as numbers
  * the parent names; only the URI is copied. */
-static inline ew_worker_slot *slot_begin(const request_rec *r)
+static inline void slot_begin(ew_worker_slot *slot, const request_rec *r)
 {
-    ew_worker_slot *slot = worker_slot(r->connection);
-    if (slot != NULL) {
-        const server_rec *s = r->server;
-        unsigned port = s->port != 0 ? s->port : r->connection->local_addr->port;
-        /* HEAD shares GET's number, and a method without one has none:
-         * only those are copied by name. */
-        const char *method = r->method_number >= M_INVALID || r->header_only ? r->method : NULL;
-        ew_slot_begin(slot, ew_request_tag(r), ew_hot_slots.pid, r->request_time, r->method_number,
-                      method, ew_request_path(r), (uint64_t)(uintptr_t)s,
-                      ew_vhost_tag(ew_hot_slots.generation, port));
-    }
-    return slot;
+    const server_rec *s = r->server;
+    unsigned port = s->port != 0 ? s->port : r->connection->local_addr->port;
+    /* HEAD shares GET's number, and a method without one has none: only
+     * those are copied by name. */
+    const char *method = r->method_number >= M_INVALID || r->header_only ? r->method : NULL;
+    ew_slot_begin(slot, ew_request_tag(r), ew_hot_slots.pid, r->request_time, r->method_number,
+                  method, ew_request_path(r), (uint64_t)(uintptr_t)s,
+                  ew_vhost_tag(ew_hot_slots.generation, port));
 }
 
 /* translate_name, first and before mod_rewrite's: the request line and
@@ -280,14 +275,15 @@ static inline ew_worker_slot *slot_begin(const request_rec *r)
  * request only): the worker's slot gets it, so that the parent can record
  * it if the process dies. And the status URL is noted (src/status_map.c
  * then skips its directory walk). One hook for both, because every
- * request pays for each hook it passes. */
+ * request pays for each hook it passes. The cell is set before the slot
+ * is filled, so that little is live across the URI's copy. */
 static int begin_request(request_rec *r)
 {
     const core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
     int status_url = d->expr_handler != NULL && ew_status_url_configured(r);
     ew_worker_slot *slot = NULL;
     if (r->main == NULL && r->prev == NULL && ew_shm_store() != NULL) {
-        slot = slot_begin(r);
+        slot = worker_slot(r->connection);
     }
     ew_req_state *st = state_peek(r);
     if (st != NULL) { /* a line logged while the request was read */
@@ -295,6 +291,9 @@ static int begin_request(request_rec *r)
         st->status_url = status_url;
     } else {
         cell_set(r, (uintptr_t)slot | EW_CELL_LIGHT | (status_url ? EW_CELL_STATUS_URL : 0));
+    }
+    if (slot != NULL) {
+        slot_begin(slot, r);
     }
     return DECLINED;
 }
@@ -360,6 +359,35 @@ static apr_status_t excerpt_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 /* ---- handler ---------------------------------------------------------------- */
 
+/* A main request whose handler was set by name (a script's), or that
+ * already has a state: remember the handler, and give a script's handler
+ * and path to the worker's slot. */
+static EW_NOINLINE int dispatch_named(request_rec *r)
+{
+    state_get(r)->handler = r->handler;
+    if (r->handler != r->content_type) {
+        if (ew_dir_config(r)->body_excerpt != 0) {
+            ap_add_output_filter_handle(excerpt_filter_handle, NULL, r, r->connection);
+        }
+        request_rec *origin = chain_origin(r);
+        ew_worker_slot *slot = cell_slot(cell_of(origin));
+        if (slot != NULL) {
+            /* mod_wsgi in daemon mode runs the script in another
+             * process, which gets this key with the request. */
+            if ((r->handler[0] == 'w' && strcmp(r->handler, "wsgi-script") == 0) ||
+                (r->handler[0] == 'a' && strcmp(r->handler, "application/x-httpd-wsgi") == 0)) {
+                ew_remote_key_set(r, slot, origin);
+                state_get(r)->remote = 1;
+            }
+            ew_slot_set_target(slot, r->handler, r->filename);
+            if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
+                ew_slot_set_uri(slot, recorded_uri(origin));
+            }
+        }
+    }
+    return ew_status_handler(r);
+}
+
 /* Runs first among handlers: r->handler is the dispatched name here, and
  * ap_invoke_handler() may restore it to NULL afterwards. One hook does
  * three things, since every request pays for each hook it passes: it
@@ -367,7 +395,8 @@ static apr_status_t excerpt_filter(ap_filter_t *f, apr_bucket_brigade *bb)
  * slot, and serves the status URL. */
 static int dispatch_handler(request_rec *r)
 {
-    if (r->handler == NULL) {
+    const char *handler = r->handler;
+    if (handler == NULL) {
         return DECLINED;
     }
     if (r->main == NULL) {
@@ -377,33 +406,13 @@ static int dispatch_handler(request_rec *r)
          * crash, and copying its path would cost more than the rest of the
          * slot's writes. */
         uintptr_t cell = cell_of(r);
-        if (r->handler == r->content_type && (cell & EW_CELL_LIGHT) != 0) {
-            cell_set(r, cell | EW_CELL_STATIC);
-        } else {
-            state_get(r)->handler = r->handler;
+        if (handler != r->content_type || (cell & EW_CELL_LIGHT) == 0) {
+            return dispatch_named(r);
         }
-        if (r->handler != r->content_type) {
-            if (ew_dir_config(r)->body_excerpt != 0) {
-                ap_add_output_filter_handle(excerpt_filter_handle, NULL, r, r->connection);
-            }
-            request_rec *origin = chain_origin(r);
-            ew_worker_slot *slot = cell_slot(cell_of(origin));
-            if (slot != NULL) {
-                /* mod_wsgi in daemon mode runs the script in another
-                 * process, which gets this key with the request. */
-                if ((r->handler[0] == 'w' && strcmp(r->handler, "wsgi-script") == 0) ||
-                    (r->handler[0] == 'a' && strcmp(r->handler, "application/x-httpd-wsgi") == 0)) {
-                    ew_remote_key_set(r, slot, origin);
-                    state_get(r)->remote = 1;
-                }
-                ew_slot_set_target(slot, r->handler, r->filename);
-                if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {
-                    ew_slot_set_uri(slot, recorded_uri(origin));
-                }
-            }
-        }
+        cell_set(r, cell | EW_CELL_STATIC);
     }
-    return ew_status_handler(r);
+    /* The status handler's own first test, without the call. */
+    return handler[0] == EW_HANDLER_NAME[0] ? ew_status_handler(r) : DECLINED;
 }
 
 /* map_to_storage, first: the status URL skips the directory walk and with
@@ -720,8 +729,9 @@ static void release_states(request_rec *origin)
 
 /* The request is being logged: its response is complete (or the client went
  * away), and the final request of the chain holds the status the client
- * got, as mod_log_config's %>s. Count it, and record a 5xx. */
-static int commit_transaction(request_rec *r)
+ * got, as mod_log_config's %>s. Count it, and record a 5xx. Every case but
+ * the common one (below) comes here. */
+static EW_NOINLINE int commit_chain(request_rec *r)
 {
     ew_store *store = ew_shm_store();
     request_rec *origin = chain_origin(r);
@@ -761,6 +771,29 @@ static int commit_transaction(request_rec *r)
     }
     release_states(origin);
     return DECLINED;
+}
+
+/* log_transaction. The common case, a lone request that never needed a
+ * state (a light cell), that did not fail and that the worker which began
+ * it logs, is counted and taken out of flight here with no call: it is
+ * what commit_chain does for it, without the chain walks and the states
+ * (BENCHMARKS.md section 6). */
+static int commit_transaction(request_rec *r)
+{
+    uintptr_t cell = cell_of(r);
+    int status = r->status;
+    if ((cell & EW_CELL_LIGHT) != 0 && r->next == NULL && (status < 500 || status > 599)) {
+        /* Only the chain's first request has a slot in its cell (so r is
+         * a lone request), and only if the store was there when it began. */
+        ew_worker_slot *slot = cell_ptr(cell & ~EW_CELL_FLAGS);
+        if (slot != NULL && slot == worker_slot(r->connection) && ew_dir_config(r)->enabled != 0) {
+            ew_slot_count(slot, status, (uint64_t)(r->bytes_sent > 0 ? r->bytes_sent : 0),
+                          (uint64_t)elapsed_since(r));
+            ew_slot_finish(slot, ew_request_tag(r));
+            return DECLINED;
+        }
+    }
+    return commit_chain(r);
 }
 
 void ew_capture_register_hooks(apr_pool_t *p)

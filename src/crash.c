@@ -6,7 +6,7 @@
  *   slot counters survive graceful and hard restarts; the store's readers
  *   sum them (ew_store_use_slots).
  * - children: capture.c's hooks write the worker's own slot
- *   (ew_slot_begin_request at post_read_request, the handler and script at
+ *   (the request at translate_name, the handler and script at
  *   the handler, cleared when logged), found through the scoreboard handle
  *   of the connection (the worker serving it now, which on event may not
  *   be the one that accepted it). HTTP/2 streams share their connection's

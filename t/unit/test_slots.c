@@ -53,6 +53,27 @@ START_TEST(sizes_and_bounds)
 }
 END_TEST
 
+/* Every status lands in its class (1xx..5xx, anything else "other"),
+ * which the counting works out without a divide. */
+START_TEST(each_status_counted_in_its_class)
+{
+    ew_slots *s = new_slots(1);
+    ew_worker_slot *w = ew_slots_get(s, 0);
+    uint64_t want[EW_CLASS_COUNT] = {0};
+    for (int status = -1; status <= 1000; status++) {
+        ew_slot_count(w, status, 0, 0);
+        want[status >= 100 && status <= 599 ? status / 100 : EW_CLASS_OTHER]++;
+        for (int c = 0; c < EW_CLASS_COUNT; c++) {
+            if (atomic_load(&w->requests_by_class[c]) != want[c]) {
+                ck_abort_msg("status %d: class %d counts %llu, want %llu", status, c,
+                             (unsigned long long)atomic_load(&w->requests_by_class[c]),
+                             (unsigned long long)want[c]);
+            }
+        }
+    }
+}
+END_TEST
+
 /* Several processes, each counting into its own slot, summed by a reader. */
 START_TEST(sum_over_processes)
 {
@@ -445,6 +466,7 @@ Suite *slots_suite(void)
     TCase *tc = tcase_create("slots");
     tcase_add_checked_fixture(tc, unit_pool_setup, unit_pool_teardown);
     tcase_add_test(tc, sizes_and_bounds);
+    tcase_add_test(tc, each_status_counted_in_its_class);
     tcase_add_test(tc, sum_over_processes);
     tcase_add_test(tc, reuse_keeps_counts);
     tcase_add_test(tc, store_sums_slots);
