@@ -30,4 +30,8 @@ void ew_normalize_target(const char *filename, const char *handler, char *file_o
  */
 const char *ew_message_focus(const char *line);
 
+/* "host:port" into dst (size bytes, NUL-terminated), truncated like
+ * snprintf would; a NULL host is "". The vhost every record names. */
+void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port);
+
 #endif

@@ -96,9 +96,6 @@ static inline const char *ew_request_path(const request_rec *r)
     return r->parsed_uri.path != NULL ? r->parsed_uri.path : r->uri;
 }
 
-/* "host:port" into dst (src/capture.c). */
-void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port);
-
 /* src/crash.c: per-worker slots and crash recording. */
 struct ew_worker_slot;
 void ew_crash_register_hooks(void);

@@ -106,3 +106,27 @@ const char *ew_message_focus(const char *line)
     }
     return best;
 }
+
+/* "host:port" into dst, truncated like snprintf would, at a fraction of
+ * its cost (every failure pays it). */
+void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port)
+{
+    if (size == 0) {
+        return;
+    }
+    char digits[8];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port != 0 && nd < sizeof(digits));
+    size_t n = host != NULL ? strnlen(host, size - 1) : 0;
+    memcpy(dst, host != NULL ? host : "", n);
+    if (n + 1 < size) {
+        dst[n++] = ':';
+    }
+    while (nd > 0 && n + 1 < size) {
+        dst[n++] = digits[--nd];
+    }
+    dst[n] = '\0';
+}

@@ -526,29 +526,6 @@ static const char *failure_message(request_rec *origin, request_rec *culprit)
     return best != NULL ? best->message : "";
 }
 
-/* "host:port" into dst, truncated like snprintf would, at a fraction of
- * its cost. */
-void ew_format_vhost(char *dst, size_t size, const char *host, unsigned port)
-{
-    char digits[8];
-    size_t nd = 0;
-    do {
-        digits[nd++] = (char)('0' + port % 10);
-        port /= 10;
-    } while (port != 0 && nd < sizeof(digits));
-    size_t n = 0;
-    for (const char *h = host != NULL ? host : ""; *h != '\0' && n + 1 < size; h++) {
-        dst[n++] = *h;
-    }
-    if (n + 1 < size) {
-        dst[n++] = ':';
-    }
-    while (nd > 0 && n + 1 < size) {
-        dst[n++] = digits[--nd];
-    }
-    dst[n] = '\0';
-}
-
 /* The handler the request was dispatched with, or "-" if none ran. */
 static const char *dispatched_handler(const request_rec *r)
 {

@@ -43,6 +43,7 @@
 #include "mpm_common.h"
 #include "scoreboard.h"
 
+#include "ew_attribution.h"
 #include "ew_module.h"
 #include "ew_slots.h"
 

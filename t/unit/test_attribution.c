@@ -96,6 +96,35 @@ START_TEST(focus_finds_the_fatal_error_in_a_long_line)
 }
 END_TEST
 
+/* The vhost of every record: "host:port", cut like snprintf would. */
+START_TEST(vhost_formatted_and_cut)
+{
+    char buf[32];
+    ew_format_vhost(buf, sizeof(buf), "www.example.com", 8080);
+    ck_assert_str_eq(buf, "www.example.com:8080");
+    ew_format_vhost(buf, sizeof(buf), NULL, 0);
+    ck_assert_str_eq(buf, ":0");
+    ew_format_vhost(buf, sizeof(buf), "h", 65535);
+    ck_assert_str_eq(buf, "h:65535");
+    /* Cut exactly where snprintf("%s:%u") would cut, for every size. */
+    const char *host = "a-rather-long-host.example.org";
+    char want[64];
+    for (size_t size = 1; size <= sizeof(buf); size++) {
+        memset(buf, 'X', sizeof(buf));
+        ew_format_vhost(buf, size, host, 443);
+        /* snprintf's cut: the first size - 1 bytes of the whole. */
+        const char *whole = "a-rather-long-host.example.org:443";
+        size_t keep = strlen(whole) < size - 1 ? strlen(whole) : size - 1;
+        memcpy(want, whole, keep);
+        want[keep] = '\0';
+        ck_assert_str_eq(buf, want);
+    }
+    buf[0] = 'X';
+    ew_format_vhost(buf, 0, host, 443); /* nothing written */
+    ck_assert_int_eq(buf[0], 'X');
+}
+END_TEST
+
 Suite *attribution_suite(void)
 {
     Suite *s = suite_create("attribution");
@@ -107,6 +136,7 @@ Suite *attribution_suite(void)
     tcase_add_test(tc, non_proxy_unchanged);
     tcase_add_test(tc, focus_keeps_short_lines_whole);
     tcase_add_test(tc, focus_finds_the_fatal_error_in_a_long_line);
+    tcase_add_test(tc, vhost_formatted_and_cut);
     suite_add_tcase(s, tc);
     return s;
 }

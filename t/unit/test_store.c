@@ -318,6 +318,60 @@ START_TEST(ring_wraps_newest_first)
 }
 END_TEST
 
+/* A ring entry is written field by field, only the bytes in use: a short
+ * failure over a long one reads back exactly, every field and number, and
+ * a field the caller left unterminated is cut at its last byte. */
+START_TEST(ring_entry_written_field_by_field)
+{
+    void *base;
+    size_t len;
+    ew_store *st = new_store(4, 1, &base, &len);
+    ew_failure longf = make_failure("/a/very/long/path/to/a/script.php", 503, 7000,
+                                    "a long message about what went wrong");
+    memset(longf.uri, 'u', sizeof(longf.uri)); /* unterminated */
+    memset(longf.unique_id, 'i', sizeof(longf.unique_id));
+    memset(longf.trace_id, 't', sizeof(longf.trace_id));
+    memset(longf.dd_trace_id, '9', sizeof(longf.dd_trace_id));
+    longf.crash_signal = 11;
+    longf.in_flight = 3;
+    longf.duration_us = 123;
+    ck_assert_int_eq(ew_store_record_failure(st, &longf), 0);
+    ew_snapshot s;
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
+    ck_assert_uint_eq(strlen(s.recent[0].uri), sizeof(longf.uri) - 1);
+    ck_assert_uint_eq(strlen(s.recent[0].unique_id), sizeof(longf.unique_id) - 1);
+    ck_assert_uint_eq(strlen(s.recent[0].trace_id), sizeof(longf.trace_id) - 1);
+    ck_assert_uint_eq(strlen(s.recent[0].dd_trace_id), sizeof(longf.dd_trace_id) - 1);
+    ck_assert_int_eq(s.recent[0].crash_signal, 11);
+    ck_assert_uint_eq(s.recent[0].in_flight, 3);
+
+    ew_failure shortf = make_failure("/s.php", 500, 7001, "m");
+    ew_copy_field(shortf.trace_id, sizeof(shortf.trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_int_eq(ew_store_record_failure(st, &shortf), 0);
+    ck_assert_int_eq(ew_store_snapshot(st, pool, 0, &s), 0);
+    ck_assert_uint_eq(s.recent_len, 1);
+    const ew_failure *got = &s.recent[0];
+    ck_assert_str_eq(got->method, "GET");
+    ck_assert_str_eq(got->uri, "/u");
+    ck_assert_str_eq(got->vhost, "localhost:80");
+    ck_assert_str_eq(got->handler, "application/x-httpd-php");
+    ck_assert_str_eq(got->file, "/s.php");
+    ck_assert_str_eq(got->message, "m");
+    ck_assert_str_eq(got->unique_id, "");
+    ck_assert_str_eq(got->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_str_eq(got->dd_trace_id, "");
+    ck_assert_int_eq(got->time_us, 7001);
+    ck_assert_int_eq(got->duration_us, 0);
+    ck_assert_int_eq(got->pid, 42);
+    ck_assert_uint_eq(got->status, 500);
+    ck_assert_int_eq(got->crash_signal, 0);
+    ck_assert_uint_eq(got->in_flight, 0);
+    ck_assert_uint_eq(got->seq, 2);
+    ck_assert_uint_ne(got->cause_key, 0);
+    munmap(base, len);
+}
+END_TEST
+
 START_TEST(ring_partially_filled)
 {
     void *base;
@@ -923,6 +977,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, table_matches_lru_model);
     tcase_add_test(tc, ring_wraps_newest_first);
     tcase_add_test(tc, ring_partially_filled);
+    tcase_add_test(tc, ring_entry_written_field_by_field);
     tcase_add_test(tc, copy_field_truncates_on_utf8_boundary);
     tcase_add_test(tc, dead_lock_holder_is_recovered);
     tcase_add_test(tc, threads_and_processes_count_exactly);
