@@ -13,7 +13,8 @@
 #                                 built with make if absent
 #   CONFIGS="bare errwatch" bench/hotpath.sh   only these configurations
 #
-# For each configuration, `apache2 -X` (event MPM, one process) runs under
+# For each configuration, `apache2 -X` (event MPM, one process; prefork for
+# the php rows) runs under
 # `valgrind --tool=callgrind` as an unprivileged user, serves N and then, in a
 # fresh run, 3N keep-alive requests for a 1 KB static file from `ab -k -c 1`,
 # and is stopped with SIGTERM so that callgrind writes its totals. Every fixed
@@ -58,6 +59,13 @@
 #                   keep-alive connection like the 200 rows and
 #                   repeat to a few instructions; the module's work
 #                   is the same as for a 500             GET /fail502?502 -> 502
+#   bare-php, errwatch-php  the seed incident: prefork MPM + mod_php (Debian's
+#                   libapache2-mod-php), every request a WordPress-like
+#                   index.php whose wp-settings.php require_once's a mistyped
+#                   file (class-wp-locale.phpp): PHP logs a warning and a
+#                   fatal error, and the client gets a 500; the pair with and
+#                   without the module (both with its <Location>)
+#                                               GET /wp/index.php -> 500
 # A 500 makes httpd close the connection (ap_status_drops_connection), so the
 # 500 runs open one connection per request; compare them with bare-500, not
 # with bare. Their event-MPM connection handling moves by several hundred
@@ -76,6 +84,8 @@ set -euo pipefail
 N=${N:-2000}
 # What the test handler logs for each failing request.
 fail_line='errwatch-test: deliberate (failure in handler|status 502)'
+# What PHP logs for each request of the php rows.
+php_lines='PHP (Warning|Fatal error): +(require_once|Uncaught Error: Failed opening required)'
 
 KEEP=${KEEP:-0}
 REPEAT=${REPEAT:-3}
@@ -131,6 +141,16 @@ fi
 for m in mpm_event authz_core authz_host mime status; do
     [ -f "$MODDIR/mod_$m.so" ] || die "$MODDIR/mod_$m.so not found"
 done
+case " ${CONFIGS:-} " in
+    *-php" "*)
+        if [ ! -f "$MODDIR/libphp8.2.so" ]; then
+            [ "$(id -u)" -eq 0 ] || die "the php rows need libapache2-mod-php (install it, or run as root)"
+            echo "hotpath: installing: libapache2-mod-php" >&2
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                libapache2-mod-php >/dev/null
+        fi
+        ;;
+esac
 
 if [ "$(id -u)" -eq 0 ]; then
     BENCH_USER=${BENCH_USER:-www-data}
@@ -222,11 +242,26 @@ mkdir "$tmp/htdocs"
 # Exactly 1024 bytes, the same every time.
 awk 'BEGIN { for (i = 0; i < 16; i++) { printf "%063d\n", i } }' >"$tmp/htdocs/1k.html"
 [ "$(wc -c <"$tmp/htdocs/1k.html")" -eq 1024 ] || die "1k.html is not 1024 bytes"
+# The seed incident for the php rows: a one-character typo in a
+# require_once that every page runs.
+mkdir -p "$tmp/htdocs/wp/wp-includes"
+cat >"$tmp/htdocs/wp/index.php" <<'PHP'
+<?php
+define('ABSPATH', __DIR__ . '/');
+require_once ABSPATH . 'wp-settings.php';
+echo "never reached\n";
+PHP
+cat >"$tmp/htdocs/wp/wp-settings.php" <<'PHP'
+<?php
+require_once ABSPATH . 'wp-includes/class-wp-locale.phpp';
+PHP
+echo '<?php class WP_Locale {}' >"$tmp/htdocs/wp/wp-includes/class-wp-locale.php"
 chmod -R a+rX "$tmp/htdocs"
 
 # gen_conf NAME RUNDIR: the httpd.conf of configuration NAME on stdout.
 gen_conf() {
-    local name=$1 dir=$2
+    local name=$1 dir=$2 mpm=event
+    case $name in *-php) mpm=prefork ;; esac
     cat <<EOF
 ServerRoot "$dir"
 ServerName 127.0.0.1
@@ -238,7 +273,7 @@ ErrorLog "$dir/error.log"
 LogLevel warn
 Timeout 120
 
-LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+LoadModule mpm_${mpm}_module $MODDIR/mod_mpm_${mpm}.so
 LoadModule authz_core_module $MODDIR/mod_authz_core.so
 LoadModule authz_host_module $MODDIR/mod_authz_host.so
 LoadModule mime_module $MODDIR/mod_mime.so
@@ -262,7 +297,7 @@ EOF
         bare-location | script-bare)
             printf '<Location "/errwatch">\n    Require local\n</Location>\n'
             ;;
-        errwatch | errwatch-500 | errwatch-502 | script | script-noexcerpt)
+        errwatch | errwatch-500 | errwatch-502 | errwatch-php | script | script-noexcerpt)
             echo "LoadModule errwatch_module $server_module"
             echo "Include $errwatch_conf"
             ;;
@@ -273,8 +308,19 @@ EOF
             echo "LoadModule status_module $MODDIR/mod_status.so"
             echo "ExtendedStatus On"
             ;;
-        bare-500 | bare-502)
+        bare-500 | bare-502 | bare-php)
             printf '<Location "/errwatch">\n    Require local\n</Location>\n'
+            ;;
+    esac
+    case $name in
+        *-php)
+            # As Debian's php8.2.conf: the handler by file name.
+            cat <<EOF
+LoadModule php_module $MODDIR/libphp8.2.so
+<FilesMatch ".+\.php$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+EOF
             ;;
     esac
     case $name in
@@ -314,6 +360,7 @@ url_of() {
     case $1 in
         *-500) echo "http://127.0.0.1:$port/fail" ;;
         *-502) echo "http://127.0.0.1:$port/fail502?502" ;;
+        *-php) echo "http://127.0.0.1:$port/wp/index.php" ;;
         *) echo "http://127.0.0.1:$port/1k.html" ;;
     esac
 }
@@ -375,7 +422,7 @@ run_one() {
         die "$name: ab completed $complete of $count requests, $failed failed (see $dir/ab.txt)"
     fi
     case $name in
-        *-500) [ "$non2xx" = "$count" ] || die "$name: expected $count 500s, ab saw $non2xx non-2xx" ;;
+        *-500 | *-php) [ "$non2xx" = "$count" ] || die "$name: expected $count 500s, ab saw $non2xx non-2xx" ;;
         *-502)
             [ "$non2xx" = "$count" ] || die "$name: expected $count 502s, ab saw $non2xx non-2xx"
             [ "$keepalive" = "$count" ] || die "$name: only $keepalive of $count requests were keep-alive"
@@ -392,7 +439,7 @@ run_one() {
     # while the ring is not yet full, so the 500 runs read the counters-only
     # ?auto page instead.
     case $name in
-        errwatch-500 | errwatch-502)
+        errwatch-500 | errwatch-502 | errwatch-php)
             curl -s --max-time 170 -o "$dir/errwatch.auto" "http://127.0.0.1:$port/errwatch?auto" ||
                 die "$name: /errwatch?auto failed"
             local c5
@@ -440,9 +487,9 @@ run_one() {
         die "$name: server crashed"
     fi
     # Anything in error.log besides the expected test-handler lines is reported.
-    if grep -Ev -e "$fail_line" -e 'AH00098' "$dir/error.log" | grep -q .; then
+    if grep -Ev -e "$fail_line" -e "$php_lines" -e 'AH00098|AH00163|EW1401' "$dir/error.log" | grep -q .; then
         echo "hotpath: $name: unexpected lines in error.log:" >&2
-        grep -Ev -e "$fail_line" -e 'AH00098' "$dir/error.log" | head -n 5 >&2
+        grep -Ev -e "$fail_line" -e "$php_lines" -e 'AH00098|AH00163|EW1401' "$dir/error.log" | head -n 5 >&2
     fi
     case $name in
         *-500 | *-502)
@@ -540,7 +587,7 @@ per_function() {
 configs=${CONFIGS:-bare bare-location errwatch-noconf errwatch status status-location bare-500 errwatch-500 bare-502 errwatch-502}
 for name in $configs; do
     case $name in
-        bare | bare-location | errwatch-noconf | errwatch | status | status-location | bare-500 | errwatch-500 | bare-502 | errwatch-502 | script-bare | script | script-noexcerpt) ;;
+        bare | bare-location | errwatch-noconf | errwatch | status | status-location | bare-500 | errwatch-500 | bare-502 | errwatch-502 | script-bare | script | script-noexcerpt | bare-php | errwatch-php) ;;
         *) die "unknown configuration '$name' in CONFIGS" ;;
     esac
 done
@@ -575,7 +622,7 @@ report() {
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $(nproc) CPUs, $cpu, $(uname -sr)"
-    echo "- $("$APACHE2" -v | head -n 1 | sed 's/^Server version: //'), event MPM, -X"
+    echo "- $("$APACHE2" -v | head -n 1 | sed 's/^Server version: //'), event MPM (prefork for the php rows), -X"
     echo "- $(valgrind --version)"
     local head newer
     head=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')
@@ -597,6 +644,7 @@ report() {
         case $name in
             *-500) base=bare-500 req="GET /fail → 500" ;;
             *-502) base=bare-502 req="GET /fail502?502 → 502" ;;
+            *-php) base=bare-php req="GET /wp/index.php (prefork, mod_php: require_once of a missing file) → 500" ;;
             script*) base=script-bare req="GET /1k.html (SetHandler default-handler) → 200" ;;
             *) base=bare req="GET /1k.html → 200" ;;
         esac
@@ -610,7 +658,7 @@ report() {
             }'
     done
     echo
-    echo "Baseline: bare for the 200 rows, bare-500 and bare-502 for the 5xx rows."
+    echo "Baseline: bare for the 200 rows, bare-500, bare-502 and bare-php for the 5xx rows."
     echo
     echo "Each module's own cost: the same server with and without the module, both with or both"
     echo "without the module's status-URL <Location> (whose location walk every request pays,"
