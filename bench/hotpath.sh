@@ -141,7 +141,7 @@ fi
 for m in mpm_event authz_core authz_host mime status; do
     [ -f "$MODDIR/mod_$m.so" ] || die "$MODDIR/mod_$m.so not found"
 done
-case " ${CONFIGS:-} " in
+case " ${CONFIGS:-bare-php} " in # the default configurations include the php pair
     *-php" "*)
         if [ ! -f "$MODDIR/libphp8.2.so" ]; then
             [ "$(id -u)" -eq 0 ] || die "the php rows need libapache2-mod-php (install it, or run as root)"
@@ -584,7 +584,7 @@ per_function() {
 
 # ---- the runs -----------------------------------------------------------------------
 
-configs=${CONFIGS:-bare bare-location errwatch-noconf errwatch status status-location bare-500 errwatch-500 bare-502 errwatch-502}
+configs=${CONFIGS:-bare bare-location errwatch-noconf errwatch status status-location bare-500 errwatch-500 bare-502 errwatch-502 bare-php errwatch-php}
 for name in $configs; do
     case $name in
         bare | bare-location | errwatch-noconf | errwatch | status | status-location | bare-500 | errwatch-500 | bare-502 | errwatch-502 | script-bare | script | script-noexcerpt | bare-php | errwatch-php) ;;

@@ -34,7 +34,7 @@ run_part() {
 for part in $PARTS; do
     if [ "$SMOKE" = 1 ]; then
         case $part in
-            hotpath) run_part hotpath CONFIGS="bare errwatch errwatch-500" N=20 REPEAT=1 ;;
+            hotpath) run_part hotpath CONFIGS="bare errwatch errwatch-500 errwatch-php" N=20 REPEAT=1 ;;
             throughput) run_part throughput ROUNDS=1 DURATION=1 WARMUP=0 ;;
             compare) run_part compare ROUNDS=1 DURATION=1 WARMUP=0 ;;
             status) run_part status FILES=64 RECENT=16 K=1 PAGES=3 ROUNDS=1 DURATION=1 FORMATS=metrics ;;
