@@ -345,8 +345,10 @@ build/lock_bench: bench/lock_bench.c bench/bench_failure.h $(PURE_SRC) $(HEADERS
 bench-lock: build/lock_bench
 	build/lock_bench
 
+# 2 processes, then (on a machine with more) one per core.
 bench-slots: build/slots_bench
 	build/slots_bench 2
+	@n=$$(nproc); if [ "$$n" -gt 2 ]; then build/slots_bench "$$n"; fi
 
 build/cause_bench: bench/cause_bench.c $(PURE_SRC) $(HEADERS)
 	@mkdir -p build

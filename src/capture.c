@@ -245,6 +245,7 @@ static apr_time_t elapsed_since(const request_rec *origin)
     apr_time_t d = apr_time_now() - origin->request_time;
     return d > 0 ? d : 0;
 }
+
 /* The worker's slot: by the connection's number where the MPM numbers
  * connections as the scoreboard numbers workers, else by the scoreboard.
  * NULL without slots and for HTTP/2 streams (they count into the store's
