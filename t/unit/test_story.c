@@ -150,6 +150,29 @@ START_TEST(cut_keeps_escapes_and_characters_whole)
 }
 END_TEST
 
+/* The line's edges: exactly what fits, one byte more, CR LF, a break
+ * first and last. */
+START_TEST(line_edges)
+{
+    char line[EW_STORY_LINE_MAX + 8];
+    char out[EW_STORY_LINE_MAX];
+    memset(line, 'c', EW_STORY_LINE_MAX - 1);
+    line[EW_STORY_LINE_MAX - 1] = '\0';
+    ck_assert_uint_eq(ew_story_line(out, line), EW_STORY_LINE_MAX - 1); /* fits exactly */
+    ck_assert_str_eq(out, line);
+    line[EW_STORY_LINE_MAX - 1] = 'd';
+    line[EW_STORY_LINE_MAX] = '\0';
+    ck_assert_uint_eq(ew_story_line(out, line), EW_STORY_LINE_MAX - 1); /* one more: cut */
+    ck_assert_int_eq(out[EW_STORY_LINE_MAX - 2], 'c');
+    ck_assert_uint_eq(ew_story_line(out, "a\r\nb"), 6);
+    ck_assert_str_eq(out, "a\\r\\nb");
+    ck_assert_uint_eq(ew_story_line(out, "\nx\n"), 5);
+    ck_assert_str_eq(out, "\\nx\\n");
+    ck_assert_uint_eq(ew_story_line(out, ""), 0);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
 Suite *story_suite(void)
 {
     Suite *s = suite_create("story");
@@ -160,6 +183,7 @@ Suite *story_suite(void)
     tcase_add_test(tc, small_budget_cuts_the_middle);
     tcase_add_test(tc, raw_breaks_escaped_and_long_lines_cut);
     tcase_add_test(tc, cut_keeps_escapes_and_characters_whole);
+    tcase_add_test(tc, line_edges);
     suite_add_tcase(s, tc);
     return s;
 }
