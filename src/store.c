@@ -635,7 +635,6 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
     st->t->busy_file = EW_NONE;
 }
 
-/* Returns the entry written. */
 /* A ring field: its bytes up to the NUL and the NUL, cut at the field's
  * last byte if the caller's has none. What lies past the NUL in the entry
  * is left as it was: every reader stops at the NUL. */
@@ -653,14 +652,16 @@ static inline void put_ring_small(char *dst, const char *src, size_t size)
     dst[size - 1] = '\0';
 }
 
-/* The entry is written field by field, only the bytes in use: a failure's
- * strings are mostly short, and a whole-entry copy touched all 30 cache
- * lines of an entry that no core had in cache (BENCHMARKS.md section 6,
- * the storm), where this touches about ten. */
 _Static_assert(offsetof(ew_failure, dd_trace_id) + EW_DD_TRACE_MAX + alignof(ew_failure) >
                    sizeof(ew_failure),
                "append_ring copies ew_failure field by field: a field added at its end "
                "must be copied there too");
+
+/* Appends f to the ring; returns the entry written. The entry is written
+ * field by field, only the bytes in use: a failure's strings are mostly
+ * short, and a whole-entry copy touched all 30 cache lines of an entry
+ * that no core had in cache (BENCHMARKS.md section 6, the storm), where
+ * this touches about ten. */
 static ew_failure *append_ring(ew_store *st, const ew_failure *f, uint64_t failure_seq)
 {
     uint64_t seq = st->t->ring_seq;
