@@ -371,7 +371,8 @@ static apr_status_t excerpt_filter(ap_filter_t *f, apr_bucket_brigade *bb)
  * and path to the worker's slot. */
 static EW_NOINLINE int dispatch_named(request_rec *r)
 {
-    state_get(r)->handler = r->handler;
+    ew_req_state *st = state_get(r);
+    st->handler = r->handler;
     if (r->handler != r->content_type) {
         if (ew_dir_config(r)->body_excerpt != 0) {
             ap_add_output_filter_handle(excerpt_filter_handle, NULL, r, r->connection);
@@ -384,7 +385,7 @@ static EW_NOINLINE int dispatch_named(request_rec *r)
             if ((r->handler[0] == 'w' && strcmp(r->handler, "wsgi-script") == 0) ||
                 (r->handler[0] == 'a' && strcmp(r->handler, "application/x-httpd-wsgi") == 0)) {
                 ew_remote_key_set(r, slot, origin);
-                state_get(r)->remote = 1;
+                st->remote = 1;
             }
             ew_slot_set_target(slot, r->handler, r->filename);
             if (origin->args != NULL && ew_dir_config(origin)->query_string == 1) {

@@ -635,16 +635,6 @@ static void update_file_table(ew_store *st, const ew_failure *f, const char *fil
     st->t->busy_file = EW_NONE;
 }
 
-/* A ring field: its bytes up to the NUL and the NUL, cut at the field's
- * last byte if the caller's has none. What lies past the NUL in the entry
- * is left as it was: every reader stops at the NUL. */
-static void put_ring_field(char *dst, const char *src, size_t size)
-{
-    size_t n = strnlen(src, size - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* A field of at most a cache line or so: copied whole, and terminated. */
 static inline void put_ring_small(char *dst, const char *src, size_t size)
 {
@@ -676,16 +666,18 @@ static ew_failure *append_ring(ew_store *st, const ew_failure *f, uint64_t failu
     dst->in_flight = f->in_flight;
     dst->event = f->event;
     dst->cause_key = f->cause_key;
-    /* The short fields whole (a few vector moves, no length scan). */
+    /* The short fields whole (a few vector moves, no length scan); the
+     * long ones up to their NUL (what lies past it in the entry is left as
+     * it was: every reader stops at the NUL). */
     put_ring_small(dst->method, f->method, sizeof(dst->method));
     put_ring_small(dst->unique_id, f->unique_id, sizeof(dst->unique_id));
     put_ring_small(dst->trace_id, f->trace_id, sizeof(dst->trace_id));
     put_ring_small(dst->dd_trace_id, f->dd_trace_id, sizeof(dst->dd_trace_id));
-    put_ring_field(dst->uri, f->uri, sizeof(dst->uri));
-    put_ring_field(dst->vhost, f->vhost, sizeof(dst->vhost));
-    put_ring_field(dst->handler, f->handler, sizeof(dst->handler));
-    put_ring_field(dst->file, f->file, sizeof(dst->file));
-    put_ring_field(dst->message, f->message, sizeof(dst->message));
+    ew_copy_field(dst->uri, sizeof(dst->uri), f->uri);
+    ew_copy_field(dst->vhost, sizeof(dst->vhost), f->vhost);
+    ew_copy_field(dst->handler, sizeof(dst->handler), f->handler);
+    ew_copy_field(dst->file, sizeof(dst->file), f->file);
+    ew_copy_field(dst->message, sizeof(dst->message), f->message);
     st->t->ring_seq = seq + 1;
     st->t->busy_ring = EW_NONE;
     return dst;
